@@ -1,0 +1,38 @@
+# Two commands set everything up on a fresh machine:
+#   make run    install into .venv, then run the default workflow (snakemake --cores 2)
+#   make test   install into .venv (with test tools), then run the test suite
+# GPU users: install the torch build for your CUDA into .venv first (or set TORCH=...);
+# an importable torch is kept as it is.
+
+PYTHON ?= python3
+VENV ?= .venv
+TORCH ?= torch==2.13.0
+CORES ?= 2
+BIN := $(VENV)/bin
+
+.PHONY: install run test lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install -q "$(TORCH)"
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(BIN)/snakemake --cores $(CORES)
+
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/snakefmt --check Snakefile rules/
+	$(BIN)/snakemake --lint
+
+clean:
+	rm -rf results .snakemake

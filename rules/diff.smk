@@ -1,0 +1,15 @@
+rule find_pies:
+    input:
+        dense="results/{dataset}/{model}/dense/0/predictions.parquet",
+        pruned=CELL + "/predictions.parquet",
+        classes="results/{dataset}/data/classes.json",
+    output:
+        CELL + "/pies.parquet",
+    log:
+        "results/logs/find_pies/{dataset}/{model}/{method}/{sparsity}.log",
+    wildcard_constraints:
+        method=_alternatives(PRUNING_METHODS),
+    conda:
+        "../envs/pieflow.yaml"
+    script:
+        "../workflow/scripts/find_pies.py"

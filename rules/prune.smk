@@ -1,0 +1,24 @@
+rule prune_model:
+    input:
+        unpack(dense_checkpoint_inputs),
+        train=data_file("train"),
+        classes="results/{dataset}/data/classes.json",
+    output:
+        model=SEED_DIR + "/model.safetensors",
+        mask=SEED_DIR + "/mask.safetensors",
+        history=SEED_DIR + "/history.parquet",
+        rounds=SEED_DIR + "/prune_rounds.parquet",
+    log:
+        "results/logs/prune_model/{dataset}/{model}/{method}/{sparsity}/{seed}.log",
+    benchmark:
+        "results/benchmarks/prune_model/{dataset}/{model}/{method}/{sparsity}/{seed}.tsv"
+    wildcard_constraints:
+        method=_alternatives(PRUNING_METHODS),
+    conda:
+        "../envs/pieflow.yaml"
+    params:
+        spec=training_params,
+        method=method_params,
+        prunable=config.get("prunable", "default"),
+    script:
+        "../workflow/scripts/prune_model.py"

@@ -1,0 +1,104 @@
+"""Checks the schema cannot express, and the per-rule views of the config.
+
+Each rule receives only the parameters it uses (``training_params``, ``inference_params``,
+…), so Snakemake's params rerun-trigger reruns exactly the cells a change affects: a new
+BiLSTM learning rate retrains BiLSTM cells and no encoder cell.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pieflow.pruning.methods import BUILTIN_METHODS, MethodSpec
+
+DENSE = "dense"
+
+# Keys of a model entry that shape its weights (any change retrains it).
+_TRAINING_KEYS = ("family", "pretrained", "vectors", "hidden_size", "trust_remote_code",
+                  "epochs", "lr", "batch_size", "el2n_epoch", "max_length")
+# Keys needed to rebuild and run a trained model.
+_INFERENCE_KEYS = ("family", "pretrained", "vectors", "hidden_size", "trust_remote_code",
+                   "max_length", "predict_batch_size")
+
+
+class ConfigError(ValueError):
+    """A config value pieflow refuses, with the offending key in the message."""
+
+
+def check_config(config: dict[str, Any]) -> None:
+    """Refuse, before any job runs, what JSON schema cannot catch."""
+    definitions = config.get("method_definitions") or {}
+    for name, definition in definitions.items():
+        if name == DENSE:
+            raise ConfigError("method_definitions.dense: 'dense' names the unpruned population")
+        try:
+            MethodSpec(**definition)
+        except (TypeError, ValueError) as err:
+            raise ConfigError(f"method_definitions.{name}: {err}") from err
+    known = set(BUILTIN_METHODS) | set(definitions)
+
+    def check_methods(methods: list[str], where: str) -> None:
+        for method in methods:
+            if method not in known:
+                raise ConfigError(f"{where}: unknown method {method!r}; known methods: "
+                                  f"{', '.join(sorted(known))}")
+
+    def check_sparsities(values: list[Any], where: str) -> None:
+        for value in values:
+            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 100:
+                raise ConfigError(f"{where}: sparsity {value!r} must be an integer percent "
+                                  "in [0, 100)")
+
+    check_methods(config["methods"], "methods")
+    check_sparsities(config["sparsities"], "sparsities")
+    seeds = config["seeds"]
+    if not isinstance(seeds, int) or seeds < 2:
+        raise ConfigError(f"seeds: {seeds!r}; a population needs at least 2 seeds")
+    for name, model in config["models"].items():
+        check_methods(model.get("methods", []), f"models.{name}.methods")
+        check_sparsities(model.get("sparsities", []), f"models.{name}.sparsities")
+    if "test" not in config["splits"]:
+        raise ConfigError("splits: must include 'test'")
+
+
+def seeds(config: dict[str, Any]) -> list[int]:
+    return list(range(config["seeds"]))
+
+
+def pruned_cells(config: dict[str, Any]) -> list[tuple[str, str, str, int]]:
+    """Every (dataset, model, method, sparsity) pruned cell the config asks for."""
+    cells = []
+    for dataset in config["datasets"]:
+        for model, spec in config["models"].items():
+            for method in spec.get("methods", config["methods"]):
+                for sparsity in spec.get("sparsities", config["sparsities"]):
+                    cells.append((dataset, model, method, int(sparsity)))
+    return cells
+
+
+def _max_length(config: dict[str, Any], dataset: str, model: str) -> int:
+    spec = config["models"][model]
+    return int(spec.get("max_length", config["datasets"][dataset].get("max_length", 128)))
+
+
+def training_params(config: dict[str, Any], dataset: str, model: str) -> dict[str, Any]:
+    spec = dict(config["models"][model], max_length=_max_length(config, dataset, model))
+    return {key: spec[key] for key in _TRAINING_KEYS if key in spec}
+
+
+def inference_params(config: dict[str, Any], dataset: str, model: str) -> dict[str, Any]:
+    spec = dict(config["models"][model], max_length=_max_length(config, dataset, model))
+    return {key: spec[key] for key in _INFERENCE_KEYS if key in spec}
+
+
+def method_params(config: dict[str, Any], method: str) -> dict[str, Any]:
+    """The full definition of a method, built-in or user-declared, as plain values."""
+    definitions = config.get("method_definitions") or {}
+    if method in definitions:
+        return dict(definitions[method])
+    spec = BUILTIN_METHODS[method]
+    return {key: getattr(spec, key) for key in spec.__dataclass_fields__}
+
+
+def is_iterative(config: dict[str, Any], method: str) -> bool:
+    return method_params(config, method)["schedule"] == "iterative"

@@ -1,0 +1,1 @@
+"""Unstructured pruning: masks as artifacts, methods as score × schedule × after-prune."""

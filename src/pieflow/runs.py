@@ -1,0 +1,145 @@
+"""One training run each: a dense seed, or a pruned seed of one method and sparsity.
+
+Functions take data and return data (models, masks, histories); the workflow scripts
+do the file I/O around them.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+from pieflow.batching import Encoded
+from pieflow.models import build_model
+from pieflow.pruning.masks import (
+    Masks,
+    achieved_sparsity,
+    apply_masks,
+    full_masks,
+    iterative_targets,
+    next_masks,
+    prunable_parameters,
+)
+from pieflow.pruning.methods import MethodSpec
+from pieflow.pruning.scores import impact_scores, magnitude_scores, random_scores
+from pieflow.training import TrainState, make_optimizer, train_epochs
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DenseRun:
+    model: nn.Module
+    state: TrainState
+    early_state: dict[str, torch.Tensor]
+
+
+@dataclass
+class PrunedRun:
+    model: nn.Module
+    masks: Masks
+    state: TrainState
+    rounds: list[dict[str, Any]] = field(default_factory=list)
+
+
+def early_step(el2n_epoch: float, num_examples: int, batch_size: int) -> int:
+    """The optimiser step after which the EL2N checkpoint is taken (at least 1)."""
+    steps_per_epoch = -(-num_examples // batch_size)
+    return max(1, round(el2n_epoch * steps_per_epoch))
+
+
+def train_dense(
+    spec: dict[str, Any], data: Encoded, num_classes: int, seed: int, device: torch.device
+) -> DenseRun:
+    """Fine-tune seed ``seed`` for E epochs, snapshotting the EL2N checkpoint on the way."""
+    model = build_model(spec, num_classes, seed).to(device)
+    state = TrainState(make_optimizer(model, spec["lr"]))
+    snapshot_at = early_step(spec.get("el2n_epoch", 1.0), len(data), spec["batch_size"])
+    early: dict[str, torch.Tensor] = {}
+
+    def keep_early(step: int) -> None:
+        if step == snapshot_at:
+            early.update({n: p.detach().cpu().clone() for n, p in model.named_parameters()
+                          if p.requires_grad})
+
+    train_epochs(model, data, state, seed=seed, epochs=spec["epochs"],
+                 batch_size=spec["batch_size"], device=device, on_step=keep_early)
+    if not early:  # el2n_epoch beyond the run: the final model is the latest we have
+        keep_early(snapshot_at := state.steps_done)
+    return DenseRun(model=model, state=state, early_state=early)
+
+
+def _scores(
+    method: MethodSpec, model: nn.Module, params: dict[str, torch.Tensor], data: Encoded,
+    seed: int, round_: int, device: torch.device,
+) -> dict[str, torch.Tensor]:
+    if method.score == "magnitude":
+        return magnitude_scores(params)
+    if method.score == "random":
+        return random_scores(params, seed, round_)
+    return impact_scores(model, params, data, seed=seed, round_=round_,
+                         batches=method.impact_batches,
+                         batch_size=method.impact_batch_size, device=device)
+
+
+def _rewind(model: nn.Module, initial: dict[str, torch.Tensor]) -> None:
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            param.copy_(initial[name])
+
+
+def run_pruning(
+    spec: dict[str, Any],
+    method: MethodSpec,
+    target_sparsity: float,
+    data: Encoded,
+    num_classes: int,
+    seed: int,
+    device: torch.device,
+    dense: tuple[nn.Module, TrainState] | None = None,
+    prunable: str = "default",
+) -> PrunedRun:
+    """Prune seed ``seed`` to ``target_sparsity`` (a share, 0–1) with ``method``.
+
+    At-init methods start from the seed's initial weights. Iterative methods start from
+    ``dense`` — the dense seed after its E epochs, with its optimiser — because the first
+    E epochs of seed *i* are identical for the dense and the pruned run; then prune,
+    (rewind,) train E epochs, ``method.prunes`` times.
+    """
+    epochs, batch_size = spec["epochs"], spec["batch_size"]
+    if method.schedule == "at_init":
+        model = build_model(spec, num_classes, seed).to(device)
+        state = TrainState(make_optimizer(model, spec["lr"]))
+        targets = [target_sparsity]
+    else:
+        if dense is None:
+            raise ValueError("iterative pruning continues from the dense run of the same seed")
+        model, state = dense
+        targets = iterative_targets(target_sparsity, method.prunes)
+    params = {n: p for n, p in prunable_parameters(model, prunable).items()}
+    initial = None
+    if method.after_prune == "rewind":
+        initial = {n: p.detach().to(device) for n, p in
+                   build_model(spec, num_classes, seed).named_parameters()}
+    masks = full_masks(params)
+    run = PrunedRun(model=model, masks=masks, state=state)
+    for round_, target in enumerate(targets, start=1):
+        scores = _scores(method, model, params, data, seed, round_, device)
+        masks = next_masks(scores, masks, target, method.scope)
+        if initial is not None:
+            _rewind(model, initial)
+            state.optimizer = make_optimizer(model, spec["lr"])
+        apply_masks(params, masks)
+        reached = achieved_sparsity(params.values())
+        run.rounds.append({"round": round_, "epoch": state.epochs_done,
+                           "target_sparsity": target, "achieved_sparsity": reached})
+        log.info("prune %d/%d at epoch %d: target %.4f, achieved %.4f",
+                 round_, len(targets), state.epochs_done, target, reached)
+        train_epochs(model, data, state, seed=seed, epochs=epochs, batch_size=batch_size,
+                     device=device, masks=masks)
+    run.masks = masks
+    return run

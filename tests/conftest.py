@@ -1,0 +1,66 @@
+"""Shared fixtures: a tiny randomly initialised BERT saved like a hub checkpoint."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never reach a hub
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+torch.set_num_threads(1)
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def make_tiny_bert(folder: Path) -> Path:
+    """A 2-layer, hidden-32 BERT with MiniLM's tokenizer, saved with ``save_pretrained``,
+    so tests exercise the same ``from_pretrained(local dir)`` path as hub checkpoints."""
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    from pieflow.models import embedded_encoder_dir
+
+    tokenizer = AutoTokenizer.from_pretrained(embedded_encoder_dir())
+    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
+                        num_attention_heads=2, intermediate_size=64,
+                        max_position_embeddings=128)
+    torch.manual_seed(0)
+    BertModel(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_bert_dir(tmp_path_factory) -> Path:
+    return make_tiny_bert(tmp_path_factory.mktemp("tiny-bert"))
+
+
+@pytest.fixture(scope="session")
+def tiny_bert_spec(tiny_bert_dir) -> dict:
+    return {"family": "bert", "pretrained": str(tiny_bert_dir), "epochs": 1, "lr": 1e-3,
+            "batch_size": 16, "max_length": 32, "el2n_epoch": 0.5}
+
+
+@pytest.fixture(scope="session")
+def bilstm_spec() -> dict:
+    return {"family": "bilstm", "vectors": "embedded", "epochs": 1, "lr": 2e-3,
+            "batch_size": 16, "max_length": 32, "el2n_epoch": 1, "hidden_size": 16}
+
+
+@pytest.fixture(scope="session")
+def tweets():
+    from pieflow.data import load_dataset_from_config
+
+    return load_dataset_from_config(
+        "tweets", {"source": "embedded-tweets",
+                   "max_examples": {"train": 96, "validation": 32, "test": 64}})
+
+
+def encoded(spec: dict, frame):
+    from pieflow.batching import encode
+    from pieflow.models import load_tokenizer
+
+    return encode(load_tokenizer(spec), frame, spec["max_length"],
+                  special_tokens=spec["family"] == "bert")

@@ -1,0 +1,101 @@
+import pytest
+import torch
+from conftest import encoded
+
+import pieflow.runs as runs
+from pieflow.models import build_model
+from pieflow.pruning.masks import achieved_sparsity, prunable_parameters
+from pieflow.pruning.methods import BUILTIN_METHODS, MethodSpec, method_spec
+from pieflow.runs import run_pruning, train_dense
+
+CPU = torch.device("cpu")
+
+
+def spec_of(family, tiny_bert_spec, bilstm_spec):
+    return dict(tiny_bert_spec if family == "bert" else bilstm_spec, epochs=1)
+
+
+@pytest.mark.parametrize("family", ["bert", "bilstm"])
+@pytest.mark.parametrize("method", sorted(BUILTIN_METHODS))
+def test_every_method_reaches_its_sparsity_and_keeps_zeros(
+    family, method, tiny_bert_spec, bilstm_spec, tweets
+):
+    spec = spec_of(family, tiny_bert_spec, bilstm_spec)
+    data = encoded(spec, tweets.splits["train"])
+    dense = None
+    if BUILTIN_METHODS[method].schedule == "iterative":
+        run = train_dense(spec, data, 3, 0, CPU)
+        dense = (run.model, run.state)
+    pruned = run_pruning(spec, BUILTIN_METHODS[method], 0.9, data, 3, 0, CPU, dense=dense)
+    params = prunable_parameters(pruned.model)
+    # measured after the last optimiser steps, not just after the last prune
+    assert achieved_sparsity(params.values()) == pytest.approx(0.9, abs=0.001)
+    for name, mask in pruned.masks.items():
+        assert (params[name][~mask] == 0).all()
+    expected_epochs = spec["epochs"] * BUILTIN_METHODS[method].total_epoch_multiple
+    assert pruned.state.epochs_done == expected_epochs
+
+
+def test_extreme_sparsity_is_exact(bilstm_spec, tweets):
+    spec = spec_of("bilstm", {}, bilstm_spec)
+    data = encoded(spec, tweets.splits["train"])
+    pruned = run_pruning(spec, BUILTIN_METHODS["rp-ai"], 0.99, data, 3, 0, CPU)
+    assert achieved_sparsity(prunable_parameters(pruned.model).values()) == pytest.approx(
+        0.99, abs=0.001)
+
+
+@pytest.mark.parametrize("family", ["bert", "bilstm"])
+def test_rewinding_restores_initial_weights_bit_for_bit(
+    family, tiny_bert_spec, bilstm_spec, tweets, monkeypatch
+):
+    spec = spec_of(family, tiny_bert_spec, bilstm_spec)
+    data = encoded(spec, tweets.splits["train"])
+    run = train_dense(spec, data, 3, 2, CPU)
+    initial = dict(build_model(spec, 3, 2).named_parameters())
+    snapshots = []
+    real_train = runs.train_epochs
+
+    def snapshot_then_train(model, *args, masks, **kwargs):
+        snapshots.append(({n: p.detach().clone() for n, p in model.named_parameters()},
+                          {n: m.clone() for n, m in masks.items()}))
+        return real_train(model, *args, masks=masks, **kwargs)
+
+    monkeypatch.setattr(runs, "train_epochs", snapshot_then_train)
+    run_pruning(spec, BUILTIN_METHODS["imp-wr"], 0.5, data, 3, 2, CPU,
+                dense=(run.model, run.state))
+    assert len(snapshots) == 3
+    for params, masks in snapshots:
+        for name, value in params.items():
+            expected = initial[name].detach()
+            if name in masks:
+                expected = expected * masks[name]
+                assert (value[~masks[name]] == 0).all()
+            assert torch.equal(value, expected), name
+
+
+def test_random_pruning_is_reproducible_and_differs_across_seeds(bilstm_spec, tweets):
+    spec = spec_of("bilstm", {}, bilstm_spec)
+    data = encoded(spec, tweets.splits["train"])
+    masks = [run_pruning(spec, BUILTIN_METHODS["rp-ai"], 0.5, data, 3, seed, CPU).masks
+             for seed in (0, 0, 1)]
+    assert all(torch.equal(masks[0][k], masks[1][k]) for k in masks[0])
+    assert any(not torch.equal(masks[0][k], masks[2][k]) for k in masks[0])
+
+
+def test_at_init_pruning_starts_from_the_dense_seeds_initialisation(bilstm_spec, tweets):
+    spec = spec_of("bilstm", {}, bilstm_spec)
+    data = encoded(spec, tweets.splits["train"])
+    pruned = run_pruning(spec, BUILTIN_METHODS["mp-ai"], 0.5, data, 3, 7, CPU)
+    init = dict(build_model(spec, 3, 7).named_parameters())
+    # magnitude at init: what survives are exactly the largest initial weights
+    for name, mask in pruned.masks.items():
+        kept, dropped = init[name].abs()[mask], init[name].abs()[~mask]
+        assert kept.min() >= dropped.max()
+
+
+def test_user_defined_methods_and_unknown_names():
+    custom = method_spec("g", {"g": {"score": "magnitude", "schedule": "at_init",
+                                     "scope": "global"}})
+    assert custom == MethodSpec("magnitude", "at_init", scope="global")
+    with pytest.raises(ValueError, match="unknown pruning method 'nope'"):
+        method_spec("nope")
