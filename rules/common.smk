@@ -12,7 +12,7 @@ CELLS = pieflow_config.pruned_cells(config)
 DENSE = pieflow_config.DENSE
 PRUNING_METHODS = sorted({method for _, _, method, _ in CELLS})
 CELL = "results/{dataset}/{model}/{method}/{sparsity}"
-SEED_DIR = CELL + "/seeds/{seed}"
+SEED_DIR = "results/{dataset}/{model}/{method}/{sparsity}/seeds/{seed}"
 
 
 def _alternatives(names):
@@ -47,6 +47,14 @@ def method_params(wildcards):
     return pieflow_config.method_params(config, wildcards.method)
 
 
+def vector_inputs(wildcards):
+    """A BiLSTM over a GloVe file reads the dataset's prepared vectors; others nothing."""
+    if not pieflow_config.uses_vector_file(config, wildcards.model):
+        return {}
+    folder = pieflow_config.vectors_dir(wildcards.dataset, wildcards.model)
+    return {"vectors": f"{folder}/vectors.safetensors", "vocab": f"{folder}/vocab.json"}
+
+
 def dense_checkpoint_inputs(wildcards):
     """Iterative methods continue from the dense seed; at-init methods need nothing of it."""
     if not pieflow_config.is_iterative(config, wildcards.method):
@@ -70,7 +78,7 @@ def dense_checkpoint_inputs(wildcards):
 
 def cell_checkpoints(wildcards):
     return expand(
-        SEED_DIR + "/model.safetensors",
+        "results/{dataset}/{model}/{method}/{sparsity}/seeds/{seed}/model.safetensors",
         seed=SEEDS,
         **{
             k: getattr(wildcards, k) for k in ("dataset", "model", "method", "sparsity")
@@ -80,7 +88,7 @@ def cell_checkpoints(wildcards):
 
 def early_checkpoints(wildcards):
     return expand(
-        SEED_DIR + "/early.safetensors",
+        "results/{dataset}/{model}/{method}/{sparsity}/seeds/{seed}/early.safetensors",
         dataset=wildcards.dataset,
         model=wildcards.model,
         method=DENSE,
@@ -114,4 +122,10 @@ def get_final_output():
         ),
         "results/analysis/accuracy.parquet",
         "results/analysis/pies.parquet",
+        "results/analysis/el2n_bins.parquet",
+        "results/analysis/null_rate.parquet",
+        "results/analysis/class_accuracy.parquet",
+        "results/analysis/pie_classes.parquet",
+        "results/analysis/text_comparison.parquet",
+        "results/analysis/pie_examples.parquet",
     ]

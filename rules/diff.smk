@@ -1,10 +1,10 @@
 rule find_pies:
     input:
         dense="results/{dataset}/{model}/dense/0/predictions.parquet",
-        pruned=CELL + "/predictions.parquet",
+        pruned="results/{dataset}/{model}/{method}/{sparsity}/predictions.parquet",
         classes="results/{dataset}/data/classes.json",
     output:
-        CELL + "/pies.parquet",
+        "results/{dataset}/{model}/{method}/{sparsity}/pies.parquet",
     log:
         "results/logs/find_pies/{dataset}/{model}/{method}/{sparsity}.log",
     wildcard_constraints:

@@ -1,5 +1,6 @@
 rule score_influence:
     input:
+        unpack(vector_inputs),
         unpack(split_inputs),
         early=early_checkpoints,
         classes="results/{dataset}/data/classes.json",

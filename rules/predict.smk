@@ -1,11 +1,13 @@
 rule predict_cell:
     input:
+        unpack(vector_inputs),
         unpack(split_inputs),
         checkpoints=cell_checkpoints,
         classes="results/{dataset}/data/classes.json",
+        tuning="results/{dataset}/data/validation.parquet",
     output:
-        predictions=CELL + "/predictions.parquet",
-        metrics=CELL + "/metrics.parquet",
+        predictions="results/{dataset}/{model}/{method}/{sparsity}/predictions.parquet",
+        metrics="results/{dataset}/{model}/{method}/{sparsity}/metrics.parquet",
     log:
         "results/logs/predict_cell/{dataset}/{model}/{method}/{sparsity}.log",
     benchmark:

@@ -1,13 +1,14 @@
 rule prune_model:
     input:
+        unpack(vector_inputs),
         unpack(dense_checkpoint_inputs),
         train=data_file("train"),
         classes="results/{dataset}/data/classes.json",
     output:
-        model=SEED_DIR + "/model.safetensors",
-        mask=SEED_DIR + "/mask.safetensors",
-        history=SEED_DIR + "/history.parquet",
-        rounds=SEED_DIR + "/prune_rounds.parquet",
+        model="results/{dataset}/{model}/{method}/{sparsity}/seeds/{seed}/model.safetensors",
+        mask="results/{dataset}/{model}/{method}/{sparsity}/seeds/{seed}/mask.safetensors",
+        history="results/{dataset}/{model}/{method}/{sparsity}/seeds/{seed}/history.parquet",
+        rounds="results/{dataset}/{model}/{method}/{sparsity}/seeds/{seed}/prune_rounds.parquet",
     log:
         "results/logs/prune_model/{dataset}/{model}/{method}/{sparsity}/{seed}.log",
     benchmark:

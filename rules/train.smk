@@ -1,5 +1,6 @@
 rule train_dense:
     input:
+        unpack(vector_inputs),
         train=data_file("train"),
         classes="results/{dataset}/data/classes.json",
     output:

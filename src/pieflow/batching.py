@@ -43,10 +43,29 @@ class Encoded:
             yield self.batch(order[start : start + batch_size])
 
 
+def multi_hot(frame: pl.DataFrame, num_classes: int) -> torch.Tensor:
+    """The ``labels`` list column as an (examples × classes) 0/1 float tensor."""
+    lists = frame.get_column("labels")
+    rows = torch.repeat_interleave(torch.arange(frame.height),
+                                   torch.tensor(lists.list.len().fill_null(0).to_list()))
+    cols = torch.tensor(lists.explode().drop_nulls().to_list(), dtype=torch.long)
+    target = torch.zeros(frame.height, num_classes)
+    target[rows, cols] = 1.0
+    return target
+
+
 def encode(
-    tokenizer, frame: pl.DataFrame, max_length: int, special_tokens: bool = True
+    tokenizer,
+    frame: pl.DataFrame,
+    max_length: int,
+    special_tokens: bool = True,
+    num_classes: int | None = None,
 ) -> Encoded:
-    """Tokenise a split in one call of the fast tokenizer (truncating to ``max_length``)."""
+    """Tokenise a split in one call of the fast tokenizer (truncating to ``max_length``).
+
+    Single-label frames give class indices; multi-label frames (a ``labels`` list column)
+    give multi-hot float targets and need ``num_classes``.
+    """
     texts = frame.get_column("text").to_list()
     pairs = frame.get_column("text_pair").to_list() if "text_pair" in frame.columns else None
     has_pairs = pairs is not None and any(p is not None for p in pairs)
@@ -65,10 +84,16 @@ def encode(
     token_types = [
         torch.tensor(types or [0], dtype=torch.long) for types in out["token_type_ids"]
     ]
+    if "labels" in frame.columns:
+        if num_classes is None:
+            raise ValueError("multi-label data needs num_classes")
+        labels = multi_hot(frame, num_classes)
+    else:
+        labels = torch.tensor(frame.get_column("label").to_list(), dtype=torch.long)
     return Encoded(
         input_ids=input_ids,
         token_type_ids=token_types,
-        labels=torch.tensor(frame.get_column("label").to_list(), dtype=torch.long),
+        labels=labels,
         example_ids=torch.tensor(frame.get_column("example_id").to_list(), dtype=torch.long),
         pad_id=pad_id,
     )

@@ -55,6 +55,9 @@ def check_config(config: dict[str, Any]) -> None:
     if not isinstance(seeds, int) or seeds < 2:
         raise ConfigError(f"seeds: {seeds!r}; a population needs at least 2 seeds")
     for name, model in config["models"].items():
+        for dataset in model.get("per_dataset") or {}:
+            if dataset not in config["datasets"]:
+                raise ConfigError(f"models.{name}.per_dataset: unknown dataset {dataset!r}")
         check_methods(model.get("methods", []), f"models.{name}.methods")
         check_sparsities(model.get("sparsities", []), f"models.{name}.sparsities")
     if "test" not in config["splits"]:
@@ -76,19 +79,39 @@ def pruned_cells(config: dict[str, Any]) -> list[tuple[str, str, str, int]]:
     return cells
 
 
-def _max_length(config: dict[str, Any], dataset: str, model: str) -> int:
+def uses_vector_file(config: dict[str, Any], model: str) -> bool:
+    """A BiLSTM over a GloVe-format file (prepared per dataset by ``prepare_vectors``)."""
     spec = config["models"][model]
-    return int(spec.get("max_length", config["datasets"][dataset].get("max_length", 128)))
+    return spec["family"] == "bilstm" and spec.get("vectors", "embedded") != "embedded"
+
+
+def vectors_dir(dataset: str, model: str) -> str:
+    return f"results/{dataset}/{model}/vectors"
+
+
+def model_spec(config: dict[str, Any], dataset: str, model: str) -> dict[str, Any]:
+    """A model's entry with its ``per_dataset`` overrides for ``dataset`` applied (the
+    study tuned epochs, learning rate and batch size per dataset)."""
+    spec = {k: v for k, v in config["models"][model].items() if k != "per_dataset"}
+    spec.update((config["models"][model].get("per_dataset") or {}).get(dataset, {}))
+    spec.setdefault("max_length", config["datasets"][dataset].get("max_length", 128))
+    return spec
+
+
+def _model_view(config: dict[str, Any], dataset: str, model: str, keys) -> dict[str, Any]:
+    spec = model_spec(config, dataset, model)
+    view = {key: spec[key] for key in keys if key in spec}
+    if uses_vector_file(config, model):
+        view["word_vectors"] = vectors_dir(dataset, model)
+    return view
 
 
 def training_params(config: dict[str, Any], dataset: str, model: str) -> dict[str, Any]:
-    spec = dict(config["models"][model], max_length=_max_length(config, dataset, model))
-    return {key: spec[key] for key in _TRAINING_KEYS if key in spec}
+    return _model_view(config, dataset, model, _TRAINING_KEYS)
 
 
 def inference_params(config: dict[str, Any], dataset: str, model: str) -> dict[str, Any]:
-    spec = dict(config["models"][model], max_length=_max_length(config, dataset, model))
-    return {key: spec[key] for key in _INFERENCE_KEYS if key in spec}
+    return _model_view(config, dataset, model, _INFERENCE_KEYS)
 
 
 def method_params(config: dict[str, Any], method: str) -> dict[str, Any]:

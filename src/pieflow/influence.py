@@ -7,7 +7,10 @@ import torch
 
 
 def el2n(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """‖softmax(logits) − onehot(label)‖₂ per example (single-label)."""
+    """‖p − y‖₂ per example: softmax vs one-hot for class indices, sigmoid vs multi-hot
+    for (examples × classes) targets."""
+    if labels.dim() == 2:
+        return torch.linalg.vector_norm(torch.sigmoid(logits.float()) - labels.float(), dim=1)
     probs = torch.softmax(logits.float(), dim=1)
     onehot = torch.nn.functional.one_hot(labels, probs.shape[1]).float()
     return torch.linalg.vector_norm(probs - onehot, dim=1)

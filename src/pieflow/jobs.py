@@ -22,7 +22,13 @@ from pieflow.data import SPLITS, load_dataset_from_config
 from pieflow.influence import el2n
 from pieflow.models import build_model, load_tokenizer, load_trainable_state, trainable_state
 from pieflow.pies import find_pies
-from pieflow.predict import metrics_frame, predict_logits, prediction_frame
+from pieflow.predict import (
+    metrics_frame,
+    multi_label_prediction_frame,
+    predict_logits,
+    prediction_frame,
+    tune_threshold,
+)
 from pieflow.pruning.masks import achieved_sparsity, prunable_parameters
 from pieflow.pruning.methods import MethodSpec
 from pieflow.runs import run_pruning, train_dense
@@ -53,16 +59,22 @@ def prepare_dataset(name: str, spec: dict[str, Any], outputs: dict[str, str]) ->
     dataset = load_dataset_from_config(name, spec)
     for split in SPLITS:
         io.write_parquet(dataset.splits[split], outputs[split])
-        counts = dataset.splits[split].group_by("label").len().sort("label")
-        log.info("%s/%s: %d examples, per label %s", name, split, dataset.splits[split].height,
+        frame = dataset.splits[split]
+        labels = frame.get_column("labels").explode() if "labels" in frame.columns else (
+            frame.get_column("label"))
+        counts = labels.drop_nulls().value_counts().sort(labels.name)
+        log.info("%s/%s: %d examples, per label %s", name, split, frame.height,
                  dict(counts.iter_rows()))
     io.write_json(dataset.classes, outputs["classes"])
 
 
-def _encoded(spec: dict[str, Any], split_path: str) -> Encoded:
-    tokenizer = load_tokenizer(spec)
-    frame = pl.read_parquet(split_path)
-    return encode(tokenizer, frame, spec["max_length"], special_tokens=spec["family"] == "bert")
+def _encode_file(spec: dict[str, Any], tokenizer, path: str, num_classes: int) -> Encoded:
+    return encode(tokenizer, pl.read_parquet(path), spec["max_length"],
+                  special_tokens=spec["family"] == "bert", num_classes=num_classes)
+
+
+def _encoded(spec: dict[str, Any], split_path: str, num_classes: int) -> Encoded:
+    return _encode_file(spec, load_tokenizer(spec), split_path, num_classes)
 
 
 def _history_frame(state: TrainState, seed: int) -> pl.DataFrame:
@@ -73,7 +85,7 @@ def train_dense_job(spec: dict[str, Any], seed: int, train_path: str, classes_pa
                     outputs: dict[str, str]) -> None:
     device = pick_device()
     num_classes = len(io.read_json(classes_path))
-    data = _encoded(spec, train_path)
+    data = _encoded(spec, train_path, num_classes)
     started = time.perf_counter()
     log.info("training dense seed %d on %d examples (%s, %d epochs)", seed, len(data),
              device, spec["epochs"])
@@ -97,7 +109,7 @@ def prune_job(spec: dict[str, Any], method: dict[str, Any], sparsity_percent: in
               dense: dict[str, str] | None, outputs: dict[str, str]) -> None:
     device = pick_device()
     num_classes = len(io.read_json(classes_path))
-    data = _encoded(spec, train_path)
+    data = _encoded(spec, train_path, num_classes)
     method_spec = MethodSpec(**method)
     resumed = None
     if method_spec.schedule == "iterative":
@@ -123,27 +135,41 @@ def prune_job(spec: dict[str, Any], method: dict[str, Any], sparsity_percent: in
 
 def predict_job(spec: dict[str, Any], prunable: str, checkpoints: list[str],
                 split_paths: dict[str, str], classes_path: str,
-                outputs: dict[str, str]) -> None:
-    """Predictions and metrics of every seed of one cell on every configured split."""
+                outputs: dict[str, str], validation_path: str | None = None) -> None:
+    """Predictions and metrics of every seed of one cell on every configured split.
+
+    Multi-label: each model's decision threshold is tuned on the validation split first.
+    """
     device = pick_device()
     num_classes = len(io.read_json(classes_path))
     tokenizer = load_tokenizer(spec)
-    encoded = {
-        split: encode(tokenizer, pl.read_parquet(path), spec["max_length"],
-                      special_tokens=spec["family"] == "bert")
-        for split, path in split_paths.items()
-    }
+    encoded = {split: _encode_file(spec, tokenizer, path, num_classes)
+               for split, path in split_paths.items()}
+    multi_label = next(iter(encoded.values())).labels.dim() == 2
+    tuning = None
+    if multi_label:
+        if validation_path is None:
+            raise ValueError("multi-label prediction needs the validation split")
+        tuning = _encode_file(spec, tokenizer, validation_path, num_classes)
     batch_size = spec.get("predict_batch_size", 128)
     frames, sparsities = [], []
     for path in checkpoints:
         seed = seed_of(path)
         model = load_model(spec, num_classes, seed, path, device)
         sparsity = achieved_sparsity(prunable_parameters(model, prunable).values())
-        sparsities.append({"seed": seed, "sparsity": sparsity})
+        record = {"seed": seed, "sparsity": sparsity}
+        if tuning is not None:
+            record["threshold"] = tune_threshold(
+                predict_logits(model, tuning, batch_size, device), tuning.labels)
+        sparsities.append(record)
         for split, data in encoded.items():
             started = time.perf_counter()
             logits = predict_logits(model, data, batch_size, device)
-            frames.append(prediction_frame(seed, split, data, logits))
+            if tuning is not None:
+                frames.append(multi_label_prediction_frame(seed, split, data, logits,
+                                                           record["threshold"]))
+            else:
+                frames.append(prediction_frame(seed, split, data, logits))
             log.info("seed %d %s: %d examples in %.1f s", seed, split, len(data),
                      time.perf_counter() - started)
     predictions = pl.concat(frames)
@@ -173,8 +199,7 @@ def influence_job(spec: dict[str, Any], early_checkpoints: list[str],
     batch_size = spec.get("predict_batch_size", 128)
     frames = []
     for split, path in split_paths.items():
-        data = encode(tokenizer, pl.read_parquet(path), spec["max_length"],
-                      special_tokens=spec["family"] == "bert")
+        data = _encode_file(spec, tokenizer, path, num_classes)
         scores = []
         for ckpt in early_checkpoints:
             model = load_model(spec, num_classes, seed_of(ckpt), ckpt, device)
@@ -196,38 +221,20 @@ def influence_job(spec: dict[str, Any], early_checkpoints: list[str],
     io.write_parquet(influence.sort(["split", "example_id"]), output)
 
 
-def summarise_accuracy_job(metrics_paths: list[str], outputs: dict[str, str]) -> None:
-    from pieflow.analysis import accuracy_table, with_cell
-    from pieflow.plots import plot_accuracy
 
-    metrics = pl.concat([with_cell(pl.read_parquet(p), p) for p in metrics_paths])
-    table = accuracy_table(metrics)
-    io.write_parquet(table, outputs["table"])
-    plot_accuracy(table, outputs["figure"])
-    log.info("accuracy table: %d rows", table.height)
+def prepare_vectors_job(vectors_path: str, split_paths: list[str], outputs: dict[str, str]) -> None:
+    """Keep the vectors of the dataset's words from a GloVe-format file (streamed once)."""
+    from pieflow.vectors import dataset_words, read_glove, vocabulary_and_matrix
 
-
-def summarise_pies_job(pies_paths: list[str], outputs: dict[str, str]) -> None:
-    """PIE summary and EL2N bins of every pruned cell; inputs found next to each pies file."""
-    from pieflow.analysis import cell_of, el2n_bins, pie_summary, with_cell
-    from pieflow.plots import plot_el2n_bins, plot_pie_share
-
-    summaries, bins = [], []
-    for path in pies_paths:
-        cell = cell_of(path)
-        cell_dir = Path(path).parent
-        model_dir = cell_dir.parent.parent
-        pies = pl.read_parquet(path)
-        dense = pl.read_parquet(model_dir / "dense" / "0" / "predictions.parquet")
-        pruned = pl.read_parquet(cell_dir / "predictions.parquet")
-        influence = pl.read_parquet(model_dir / "influence.parquet")
-        summaries.append(with_cell(pie_summary(pies, dense, pruned, influence), path))
-        bins.append(with_cell(el2n_bins(dense, pruned, influence, pies), path))
-        log.info("%s: %d PIEs", "/".join(map(str, cell.values())), pies["is_pie"].sum())
-    summary = pl.concat(summaries, how="diagonal_relaxed").sort(["dataset", "model", "method",
-                                                                  "sparsity", "split"])
-    binned = pl.concat(bins)
-    io.write_parquet(summary, outputs["summary"])
-    io.write_parquet(binned, outputs["el2n_bins"])
-    plot_pie_share(summary, outputs["pie_figure"])
-    plot_el2n_bins(binned, outputs["el2n_figure"])
+    texts: list[str | None] = []
+    for path in split_paths:
+        frame = pl.read_parquet(path, columns=["text", "text_pair"])
+        texts += frame.get_column("text").to_list() + frame.get_column("text_pair").to_list()
+    wanted = dataset_words(texts)
+    started = time.perf_counter()
+    words, matrix = read_glove(vectors_path, wanted)
+    itos, full = vocabulary_and_matrix(words, matrix)
+    io.save_tensors({"vectors": full}, outputs["vectors"])
+    io.write_json(itos, outputs["vocab"])
+    log.info("kept %d of %d dataset words (%d-d) in %.1f s", len(words), len(wanted),
+             full.shape[1], time.perf_counter() - started)

@@ -17,3 +17,10 @@ def log_to(path: str | Path) -> None:
         force=True,
     )
     logging.captureWarnings(True)
+    sys.excepthook = _log_uncaught
+
+
+def _log_uncaught(kind, value, traceback) -> None:
+    """Put a job's fatal error in its log file, where the README says to look."""
+    logging.getLogger("pieflow").critical("job failed", exc_info=(kind, value, traceback))
+

@@ -7,6 +7,7 @@ declare ``head_prefix`` so pruning can leave the classifier head alone.
 from __future__ import annotations
 
 import importlib.util
+import json
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,10 @@ def load_tokenizer(spec: dict[str, Any]):
     """The tokenizer a model reads with: the encoder's own, or the vectors' for a BiLSTM."""
     from transformers import AutoTokenizer
 
+    if spec["family"] == "bilstm" and spec.get("vectors", EMBEDDED_ENCODER) != EMBEDDED_ENCODER:
+        from pieflow.vectors import WordTokenizer
+
+        return WordTokenizer(json.loads((Path(spec["word_vectors"]) / "vocab.json").read_text()))
     source = spec["pretrained"] if spec["family"] == "bert" else spec.get("vectors", "embedded")
     return AutoTokenizer.from_pretrained(
         resolve_pretrained(source), trust_remote_code=spec.get("trust_remote_code", False)
@@ -115,15 +120,20 @@ class BiLSTMClassifier(nn.Module):
         return self.head(self.mlp(final))
 
 
-def load_static_vectors(ref: str) -> torch.Tensor:
+def load_static_vectors(spec: dict[str, Any]) -> torch.Tensor:
     """Word vectors for the BiLSTM.
 
     ``embedded``: the input word-piece embeddings of the shipped MiniLM (30,522 × 384),
     read straight from its safetensors file — real pretrained vectors, offline.
+    A GloVe-format file: the dataset's words, prepared by the ``prepare_vectors`` rule
+    into ``spec["word_vectors"]``.
     """
-    if ref != EMBEDDED_ENCODER:
-        raise ModelError(f"unknown vectors {ref!r}: only 'embedded' is supported for now")
     from safetensors import safe_open
+
+    if spec.get("vectors", EMBEDDED_ENCODER) != EMBEDDED_ENCODER:
+        folder = Path(spec["word_vectors"])
+        with safe_open(str(folder / "vectors.safetensors"), framework="pt") as handle:
+            return handle.get_tensor("vectors").float()
 
     path = embedded_encoder_dir() / "model.safetensors"
     with safe_open(str(path), framework="pt") as handle:
@@ -159,7 +169,7 @@ def build_model(spec: dict[str, Any], num_classes: int, seed: int) -> nn.Module:
             model: nn.Module = EncoderClassifier(encoder)
         elif family == "bilstm":
             model = BiLSTMClassifier(
-                load_static_vectors(spec.get("vectors", EMBEDDED_ENCODER)),
+                load_static_vectors(spec),
                 num_classes,
                 hidden_size=spec.get("hidden_size", 100),
             )

@@ -43,6 +43,8 @@ def find_pies(
     dense: pl.DataFrame, pruned: pl.DataFrame, num_classes: int
 ) -> pl.DataFrame:
     """The ``pies.parquet`` rows of one pruned cell against its dense population."""
+    if "preds" in pruned.columns:
+        return find_multi_label_pies(dense, pruned)
     frames = []
     for split in sorted(set(pruned.get_column("split").unique().to_list())):
         dense_preds, examples = population_matrix(dense, split)
@@ -65,4 +67,67 @@ def find_pies(
             "dense_correct": d_modal == label,
             "pruned_correct": p_modal == label,
         }))
+    return pl.concat(frames)
+
+
+def multi_label_population(
+    predictions: pl.DataFrame, split: str
+) -> tuple[np.ndarray, pl.DataFrame]:
+    """Multi-label predictions of one split as (seeds × examples × classes) 0/1."""
+    part = predictions.filter(pl.col("split") == split).sort(["seed", "example_id"])
+    seeds = part.get_column("seed").n_unique()
+    examples = part.filter(pl.col("seed") == part.get_column("seed").min())
+    if part.height != seeds * examples.height or not (
+        part.get_column("example_id").to_numpy().reshape(seeds, -1)
+        == examples.get_column("example_id").to_numpy()
+    ).all():
+        raise ValueError(f"split {split!r}: not every seed predicted every example")
+    votes = np.stack(part.get_column("preds").to_numpy()).reshape(seeds, examples.height, -1)
+    return votes, examples.select("example_id", "labels")
+
+
+def majority_votes(votes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per class, "on" when more than half of the models predict it.
+
+    Returns (on, tie, agreement): ``tie`` marks classes with exactly half the votes (only
+    possible for an even population; such a class counts as off), ``agreement`` is the
+    mean over classes of the share of models agreeing with the vote.
+    """
+    seeds = votes.shape[0]
+    counts = votes.sum(axis=0)
+    on = 2 * counts > seeds
+    tie = 2 * counts == seeds
+    agreement = (np.maximum(counts, seeds - counts) / seeds).mean(axis=1)
+    return on, tie, agreement
+
+
+def find_multi_label_pies(dense: pl.DataFrame, pruned: pl.DataFrame) -> pl.DataFrame:
+    """Multi-label PIEs: an example is a PIE when any class's majority vote flips."""
+    frames = []
+    for split in sorted(set(pruned.get_column("split").unique().to_list())):
+        dense_votes, examples = multi_label_population(dense, split)
+        pruned_votes, pruned_examples = multi_label_population(pruned, split)
+        if not examples.get_column("example_id").equals(pruned_examples.get_column("example_id")):
+            raise ValueError(f"split {split!r}: dense and pruned cover different examples")
+        d_on, d_tie, d_agree = majority_votes(dense_votes)
+        p_on, p_tie, p_agree = majority_votes(pruned_votes)
+        labels = np.stack(examples.get_column("labels").to_numpy()).astype(bool)
+        flips = d_on != p_on
+        frames.append(pl.DataFrame({
+            "split": [split] * len(labels),
+            "example_id": examples.get_column("example_id"),
+            "labels": labels.astype(np.int8),
+            "dense_modal": d_on.astype(np.int8),
+            "pruned_modal": p_on.astype(np.int8),
+            "is_pie": flips.any(axis=1),
+            "tie": (d_tie | p_tie).any(axis=1),
+            "dense_agreement": d_agree,
+            "pruned_agreement": p_agree,
+            "dense_correct": (d_on == labels).all(axis=1),
+            "pruned_correct": (p_on == labels).all(axis=1),
+            "flipped_classes": flips,
+        }).with_columns(
+            pl.col("labels", "dense_modal", "pruned_modal").arr.to_list(),
+            pl.col("flipped_classes").arr.to_list().list.eval(pl.element().arg_true()),
+        ))
     return pl.concat(frames)

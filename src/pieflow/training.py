@@ -36,6 +36,11 @@ def model_inputs(batch: dict[str, torch.Tensor], device: torch.device) -> dict[s
 
 
 def loss_per_example(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy for class indices; for multi-hot targets, BCE-with-logits averaged
+    over classes (so the batch mean equals ``BCEWithLogitsLoss``'s default)."""
+    if labels.dim() == 2:
+        return nn.functional.binary_cross_entropy_with_logits(
+            logits, labels.to(logits.dtype), reduction="none").mean(dim=1)
     return nn.functional.cross_entropy(logits, labels, reduction="none")
 
 

@@ -12,4 +12,5 @@ predict_job(
     {split: snakemake.input[split] for split in snakemake.params.splits},
     snakemake.input.classes,
     dict(snakemake.output),
+    validation_path=snakemake.input.tuning,
 )

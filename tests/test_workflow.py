@@ -1,0 +1,113 @@
+"""The whole DAG on a tiny config, then what a config change makes stale."""
+
+from __future__ import annotations
+
+import copy
+import shutil
+
+import polars as pl
+import pytest
+from workflow_helpers import (
+    failure_report,
+    planned_jobs,
+    snakemake,
+    tiny_config,
+    write_config,
+    write_tiny_glove,
+)
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory, tiny_bert_dir):
+    workdir = tmp_path_factory.mktemp("workflow")
+    glove = write_tiny_glove(tmp_path_factory.mktemp("glove") / "glove.txt")
+    config = tiny_config(tiny_bert_dir, glove=glove)
+    write_config(workdir, config)
+    result = snakemake(workdir)
+    assert result.returncode == 0, failure_report(workdir, result)
+    return workdir, config
+
+
+def test_results_contract(finished_run):
+    workdir, config = finished_run
+    results = workdir / "results" / "tweets"
+    for model in config["models"]:
+        dense = pl.read_parquet(results / model / "dense" / "0" / "predictions.parquet")
+        assert {"seed", "split", "example_id", "label", "pred", "logits", "loss"} <= set(
+            dense.columns)
+        assert dense.height == 3 * (160 + 120)
+        assert dense.schema["logits"] == pl.List(pl.Float32)
+        metrics = pl.read_parquet(results / model / "imp" / "50" / "metrics.parquet")
+        assert {"seed", "split", "accuracy", "macro_f1", "sparsity"} <= set(metrics.columns)
+        assert metrics["sparsity"].to_list() == pytest.approx([0.5] * 6, abs=0.001)
+        dense_metrics = pl.read_parquet(results / model / "dense" / "0" / "metrics.parquet")
+        assert dense_metrics["sparsity"].max() < 0.01
+        pies = pl.read_parquet(results / model / "mp-ai" / "50" / "pies.parquet")
+        assert {"split", "example_id", "label", "dense_modal", "pruned_modal", "is_pie", "tie",
+                "dense_agreement", "pruned_agreement"} <= set(pies.columns)
+        assert pies.filter(pl.col("split") == "test").height == 120
+        influence = pl.read_parquet(results / model / "influence.parquet")
+        assert {"split", "example_id", "el2n"} <= set(influence.columns)
+        assert influence["el2n"].is_between(0, 2**0.5).all()
+    vocab = (results / "bilstm" / "vectors" / "vocab.json").read_text()
+    assert '"<unk>"' in vocab  # the BiLSTM read the GloVe file through prepare_vectors
+    accuracy = pl.read_parquet(workdir / "results" / "analysis" / "accuracy.parquet")
+    assert set(accuracy["method"]) == {"dense", "imp", "mp-ai"}
+    summary = pl.read_parquet(workdir / "results" / "analysis" / "pies.parquet")
+    assert summary.height == 2 * 2 * 2  # models × methods × splits
+    for figure in ("accuracy.png", "pie_share.png", "el2n_loss.png"):
+        assert (workdir / "results" / "analysis" / "figures" / figure).stat().st_size > 10_000
+
+
+def test_complete_run_leaves_nothing_to_do(finished_run):
+    workdir, _ = finished_run
+    assert planned_jobs(workdir) == {}
+
+
+def test_new_sparsity_schedules_only_new_cells(finished_run):
+    workdir, config = finished_run
+    changed = copy.deepcopy(config)
+    changed["sparsities"] = [50, 90]
+    write_config(workdir, changed)
+    try:
+        jobs = planned_jobs(workdir)
+    finally:
+        write_config(workdir, config)
+    assert {"train_dense", "prepare_dataset", "score_influence"}.isdisjoint(jobs)
+    assert len(jobs["prune_model"]) == 2 * 2 * 3  # models × methods × seeds
+    assert all(job["sparsity"] == "90" for job in jobs["prune_model"])
+    assert all(job["sparsity"] == "90" for job in jobs["predict_cell"])
+    assert len(jobs["find_pies"]) == 4
+
+
+def test_bilstm_learning_rate_retrains_no_encoder_cell(finished_run):
+    workdir, config = finished_run
+    changed = copy.deepcopy(config)
+    changed["models"]["bilstm"]["lr"] = 1e-3
+    write_config(workdir, changed)
+    try:
+        jobs = planned_jobs(workdir)
+    finally:
+        write_config(workdir, config)
+    assert len(jobs["train_dense"]) == 3
+    for rule in ("train_dense", "prune_model", "predict_cell", "find_pies", "score_influence"):
+        assert jobs.get(rule), rule
+        assert all(job["model"] == "bilstm" for job in jobs[rule]), rule
+
+
+def test_a_failed_job_leaves_no_output(tmp_path, finished_run):
+    """A dataset that cannot be read fails its job and leaves no half-written file."""
+    workdir, config = finished_run
+    broken = copy.deepcopy(config)
+    broken["datasets"] = {"mine": {"source": "parquet", "path": str(tmp_path / "missing")}}
+    target = tmp_path / "work"
+    target.mkdir()
+    write_config(target, broken)
+    result = snakemake(target, "results/mine/data/train.parquet")
+    assert result.returncode != 0
+    assert "missing classes.json" in (result.stdout + result.stderr)
+    assert not (target / "results" / "mine" / "data").exists() or not any(
+        (target / "results" / "mine" / "data").iterdir())
+    shutil.rmtree(target)
