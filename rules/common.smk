@@ -97,6 +97,15 @@ def early_checkpoints(wildcards):
     )
 
 
+def learning_records(wildcards):
+    return expand(
+        "results/{dataset}/{model}/dense/0/seeds/{seed}/learning.parquet",
+        dataset=wildcards.dataset,
+        model=wildcards.model,
+        seed=SEEDS,
+    )
+
+
 def pruned_cell_files(name):
     return [
         f"{CELL}/{name}".format(dataset=d, model=m, method=meth, sparsity=s)

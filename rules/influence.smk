@@ -3,6 +3,7 @@ rule score_influence:
         unpack(vector_inputs),
         unpack(split_inputs),
         early=early_checkpoints,
+        learning=learning_records,
         classes="results/{dataset}/data/classes.json",
         dense_predictions="results/{dataset}/{model}/dense/0/predictions.parquet",
     output:
@@ -16,5 +17,6 @@ rule score_influence:
     params:
         spec=inference_params,
         splits=config["splits"],
+        grand=lambda wildcards: config["models"][wildcards.model].get("grand", True),
     script:
         "../workflow/scripts/score_influence.py"

@@ -8,6 +8,7 @@ rule train_dense:
         early="results/{dataset}/{model}/dense/0/seeds/{seed}/early.safetensors",
         optimizer="results/{dataset}/{model}/dense/0/seeds/{seed}/optimizer.safetensors",
         history="results/{dataset}/{model}/dense/0/seeds/{seed}/history.parquet",
+        learning="results/{dataset}/{model}/dense/0/seeds/{seed}/learning.parquet",
     log:
         "results/logs/train_dense/{dataset}/{model}/{seed}.log",
     benchmark:

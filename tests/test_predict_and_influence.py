@@ -77,3 +77,26 @@ def test_pie_summary_flags_a_collapsed_cell():
     assert summary["collapsed"] is True
     assert summary["pruned_accuracy_on_pies"] == 0.0
     assert summary["dense_accuracy_on_all"] == 1.0
+
+
+def test_forgetting_events_hand_computed():
+    from pieflow.influence import forgetting_events
+
+    learned = np.array([[1, 0, 1, 0],   # epoch 1
+                        [0, 0, 1, 1],   # epoch 2
+                        [1, 0, 0, 1]])  # epoch 3
+    events, never = forgetting_events(learned)
+    assert events.tolist() == [1, 0, 1, 0]
+    assert never.tolist() == [False, True, False, False]
+
+
+def test_minibatch_correctness_is_recorded_per_example(bilstm_spec, tweets):
+    from conftest import encoded
+
+    from pieflow.runs import train_dense
+
+    spec = dict(bilstm_spec, epochs=2)
+    data = encoded(spec, tweets.splits["train"])
+    run = train_dense(spec, data, 3, 0, torch.device("cpu"))
+    assert len(run.state.learned) == 2
+    assert all(epoch.shape == (len(data),) for epoch in run.state.learned)

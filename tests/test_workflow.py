@@ -49,8 +49,13 @@ def test_results_contract(finished_run):
                 "dense_agreement", "pruned_agreement"} <= set(pies.columns)
         assert pies.filter(pl.col("split") == "test").height == 120
         influence = pl.read_parquet(results / model / "influence.parquet")
-        assert {"split", "example_id", "el2n"} <= set(influence.columns)
+        assert {"split", "example_id", "el2n", "grand", "forgetting_events",
+                "never_learned", "dense_loss"} <= set(influence.columns)
         assert influence["el2n"].is_between(0, 2**0.5).all()
+        assert (influence["grand"] > 0).all()
+        train = influence.filter(pl.col("split") == "train")
+        assert train["forgetting_events"].null_count() == 0
+        assert influence.filter(pl.col("split") == "test")["never_learned"].null_count() == 120
     vocab = (results / "bilstm" / "vectors" / "vocab.json").read_text()
     assert '"<unk>"' in vocab  # the BiLSTM read the GloVe file through prepare_vectors
     accuracy = pl.read_parquet(workdir / "results" / "analysis" / "accuracy.parquet")

@@ -18,3 +18,15 @@ def el2n(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
 
 def mean_over_seeds(per_seed: list[np.ndarray]) -> np.ndarray:
     return np.stack(per_seed).mean(axis=0)
+
+
+def forgetting_events(learned: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Toneva et al.'s forgetting events from (epochs × examples) minibatch correctness.
+
+    An event is a right answer at one epoch followed by a wrong one at the next. Returns
+    (events per example, never learned: wrong at every recorded epoch). With a single
+    epoch no forgetting can be seen: every count is 0.
+    """
+    learned = np.asarray(learned, dtype=bool)
+    events = (learned[:-1] & ~learned[1:]).sum(axis=0)
+    return events.astype(np.int64), ~learned.any(axis=0)

@@ -19,7 +19,8 @@ import torch
 from pieflow import io
 from pieflow.batching import Encoded, encode
 from pieflow.data import SPLITS, load_dataset_from_config
-from pieflow.influence import el2n
+from pieflow.grand import grand_scores
+from pieflow.influence import el2n, forgetting_events
 from pieflow.models import build_model, load_tokenizer, load_trainable_state, trainable_state
 from pieflow.pies import find_pies
 from pieflow.predict import (
@@ -94,7 +95,18 @@ def train_dense_job(spec: dict[str, Any], seed: int, train_path: str, classes_pa
     io.save_tensors(run.early_state, outputs["early"])
     io.save_tensors(optimizer_tensors(run.state.optimizer, run.model), outputs["optimizer"])
     io.write_parquet(_history_frame(run.state, seed), outputs["history"])
+    io.write_parquet(_learning_frame(run.state.learned, data), outputs["learning"])
     log.info("done in %.1f s", time.perf_counter() - started)
+
+
+def _learning_frame(learned: list[torch.Tensor], data: Encoded) -> pl.DataFrame:
+    """Minibatch correctness per (epoch, training example): the record behind forgetting."""
+    ids = data.example_ids.numpy().astype(np.int64)
+    return pl.DataFrame({
+        "epoch": np.repeat(np.arange(1, len(learned) + 1), len(ids)),
+        "example_id": np.tile(ids, len(learned)),
+        "correct": torch.cat(learned).numpy() if learned else np.zeros(0, dtype=bool),
+    })
 
 
 def load_model(spec: dict[str, Any], num_classes: int, seed: int, path: str,
@@ -181,6 +193,23 @@ def predict_job(spec: dict[str, Any], prunable: str, checkpoints: list[str],
     log.info("mean accuracy per split: %s", dict(summary.iter_rows()))
 
 
+def _forgetting(learning_paths: list[str]) -> pl.DataFrame:
+    """Forgetting events per training example: mean over seeds, never-learned flags."""
+    per_seed = []
+    for path in learning_paths:
+        wide = (pl.read_parquet(path).pivot(on="epoch", index="example_id", values="correct",
+                                            sort_columns=True).sort("example_id"))
+        epochs = [c for c in wide.columns if c != "example_id"]
+        events, never = forgetting_events(wide.select(epochs).to_numpy().T)
+        per_seed.append(pl.DataFrame({"example_id": wide["example_id"], "events": events,
+                                      "never": never}))
+    return (pl.concat(per_seed).group_by("example_id").agg(
+        pl.col("events").mean().alias("forgetting_events"),
+        pl.col("never").mean().alias("never_learned_share"),
+        pl.col("never").all().alias("never_learned"),
+    ).with_columns(pl.lit("train").alias("split")))
+
+
 def pies_job(dense_path: str, pruned_path: str, classes_path: str, output: str) -> None:
     num_classes = len(io.read_json(classes_path))
     pies = find_pies(pl.read_parquet(dense_path), pl.read_parquet(pruned_path), num_classes)
@@ -191,8 +220,9 @@ def pies_job(dense_path: str, pruned_path: str, classes_path: str, output: str) 
 
 def influence_job(spec: dict[str, Any], early_checkpoints: list[str],
                   split_paths: dict[str, str], classes_path: str, dense_predictions: str,
-                  output: str) -> None:
-    """EL2N from the dense early checkpoints (mean over seeds), plus the final dense loss."""
+                  output: str, learning: list[str] = (), grand: bool = True) -> None:
+    """Per example: EL2N and GraNd from the dense early checkpoints (means over seeds),
+    forgetting events over the dense runs' epochs (train split), and the final dense loss."""
     device = pick_device()
     num_classes = len(io.read_json(classes_path))
     tokenizer = load_tokenizer(spec)
@@ -200,17 +230,25 @@ def influence_job(spec: dict[str, Any], early_checkpoints: list[str],
     frames = []
     for split, path in split_paths.items():
         data = _encode_file(spec, tokenizer, path, num_classes)
-        scores = []
+        scores, norms = [], []
         for ckpt in early_checkpoints:
             model = load_model(spec, num_classes, seed_of(ckpt), ckpt, device)
             scores.append(el2n(predict_logits(model, data, batch_size, device), data.labels))
+            if grand:
+                started = time.perf_counter()
+                norms.append(grand_scores(model, data, device))
+                log.info("%s seed %d: GraNd of %d examples in %.1f s", split, seed_of(ckpt),
+                         len(data), time.perf_counter() - started)
         stacked = torch.stack(scores).numpy()
-        frames.append(pl.DataFrame({
+        columns = {
             "split": [split] * len(data),
             "example_id": data.example_ids.numpy().astype(np.int64),
             "el2n": stacked.mean(axis=0).astype(np.float64),
             "el2n_std": stacked.std(axis=0).astype(np.float64),
-        }))
+            "grand": (torch.stack(norms).mean(dim=0).numpy().astype(np.float64) if norms
+                      else np.full(len(data), np.nan)),
+        }
+        frames.append(pl.DataFrame(columns))
         log.info("%s: EL2N over %d seeds, mean %.4f", split, len(scores), stacked.mean())
     final_loss = (
         pl.read_parquet(dense_predictions)
@@ -218,6 +256,9 @@ def influence_job(spec: dict[str, Any], early_checkpoints: list[str],
         .agg(pl.col("loss").mean().alias("dense_loss"))
     )
     influence = pl.concat(frames).join(final_loss, on=["split", "example_id"], how="left")
+    if learning:
+        influence = influence.join(_forgetting(learning), on=["split", "example_id"],
+                                   how="left")
     io.write_parquet(influence.sort(["split", "example_id"]), output)
 
 

@@ -57,7 +57,7 @@ def train_dense(
 ) -> DenseRun:
     """Fine-tune seed ``seed`` for E epochs, snapshotting the EL2N checkpoint on the way."""
     model = build_model(spec, num_classes, seed).to(device)
-    state = TrainState(make_optimizer(model, spec["lr"]))
+    state = TrainState(make_optimizer(model, spec["lr"]), track_learning=True)
     snapshot_at = early_step(spec.get("el2n_epoch", 1.0), len(data), spec["batch_size"])
     early: dict[str, torch.Tensor] = {}
 

@@ -44,6 +44,14 @@ def loss_per_example(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor
     return nn.functional.cross_entropy(logits, labels, reduction="none")
 
 
+@torch.no_grad()
+def is_correct(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Right answer per example: the argmax, or every class at sigmoid ≥ 0.5 (multi-label)."""
+    if labels.dim() == 2:
+        return ((logits >= 0) == labels.bool()).all(dim=1)
+    return logits.argmax(dim=1) == labels
+
+
 def make_optimizer(model: nn.Module, lr: float) -> torch.optim.Optimizer:
     return torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=lr)
 
@@ -56,6 +64,10 @@ class TrainState:
     epochs_done: int = 0
     steps_done: int = 0
     history: list[dict] = field(default_factory=list)
+    # Per epoch, whether each training example (by position) was predicted right in its
+    # minibatch — Toneva et al.'s record for forgetting events; kept when track_learning.
+    track_learning: bool = False
+    learned: list[torch.Tensor] = field(default_factory=list)
 
 
 def train_epochs(
@@ -87,9 +99,14 @@ def train_epochs(
         order = torch.randperm(len(data), generator=generator(seed, "order", epoch))
         torch.manual_seed(derive_seed(seed, "dropout", epoch))
         started, total_loss, seen = time.perf_counter(), 0.0, 0
+        correct = torch.zeros(len(data), dtype=torch.bool) if state.track_learning else None
         for step, batch in enumerate(data.batches(batch_size, order), start=1):
             labels = batch["labels"].to(device)
-            loss = loss_per_example(model(**model_inputs(batch, device)), labels).mean()
+            logits = model(**model_inputs(batch, device))
+            loss = loss_per_example(logits, labels).mean()
+            if correct is not None:
+                start = (step - 1) * batch_size
+                correct[order[start : start + len(labels)]] = is_correct(logits, labels).cpu()
             state.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             nn.utils.clip_grad_norm_(trainable, max_grad_norm)
@@ -105,6 +122,8 @@ def train_epochs(
                 rate = seen / (time.perf_counter() - started)
                 log.info("epoch %d step %d/%d loss %.4f (%.0f examples/s)",
                          epoch + 1, step, steps_per_epoch, total_loss / seen, rate)
+        if correct is not None:
+            state.learned.append(correct)
         state.history.append(
             {"epoch": epoch + 1, "steps": state.steps_done, "train_loss": total_loss / seen}
         )

@@ -12,4 +12,6 @@ influence_job(
     snakemake.input.classes,
     snakemake.input.dense_predictions,
     snakemake.output[0],
+    learning=list(snakemake.input.learning),
+    grand=snakemake.params.grand,
 )
