@@ -99,3 +99,17 @@ def test_user_defined_methods_and_unknown_names():
     assert custom == MethodSpec("magnitude", "at_init", scope="global")
     with pytest.raises(ValueError, match="unknown pruning method 'nope'"):
         method_spec("nope")
+
+
+def test_late_rewinding_goes_back_to_the_dense_weights_after_that_epoch(bilstm_spec, tweets):
+    spec = spec_of("bilstm", {}, bilstm_spec)
+    data = encoded(spec, tweets.splits["train"])
+    dense_after_one = train_dense(spec, data, 3, 5, CPU).model  # spec epochs = 1
+    point = runs.rewind_point(spec, data, 3, 5, CPU, epoch=1)
+    for name, param in dense_after_one.named_parameters():
+        assert torch.equal(point[name], param.detach()), name
+    late = MethodSpec("magnitude", "iterative", "rewind", rewind_epoch=1)
+    run = train_dense(spec, data, 3, 5, CPU)
+    pruned = run_pruning(spec, late, 0.5, data, 3, 5, CPU, dense=(run.model, run.state))
+    assert achieved_sparsity(prunable_parameters(pruned.model).values()) == pytest.approx(
+        0.5, abs=0.001)

@@ -86,6 +86,19 @@ def _scores(
                          batch_size=method.impact_batch_size, device=device)
 
 
+def rewind_point(spec: dict[str, Any], data: Encoded, num_classes: int, seed: int,
+                 device: torch.device, epoch: int = 0) -> dict[str, torch.Tensor]:
+    """The weights a rewind goes back to: seed ``seed`` at initialisation, or after
+    ``epoch`` dense epochs — retrained here, identical to the dense run's by construction
+    (same initialisation, data order and dropout), so no per-epoch checkpoints are kept."""
+    model = build_model(spec, num_classes, seed).to(device)
+    if epoch:
+        state = TrainState(make_optimizer(model, spec["lr"]))
+        train_epochs(model, data, state, seed=seed, epochs=epoch,
+                     batch_size=spec["batch_size"], device=device)
+    return {n: p.detach().clone() for n, p in model.named_parameters()}
+
+
 def _rewind(model: nn.Module, initial: dict[str, torch.Tensor]) -> None:
     with torch.no_grad():
         for name, param in model.named_parameters():
@@ -123,8 +136,7 @@ def run_pruning(
     params = {n: p for n, p in prunable_parameters(model, prunable).items()}
     initial = None
     if method.after_prune == "rewind":
-        initial = {n: p.detach().to(device) for n, p in
-                   build_model(spec, num_classes, seed).named_parameters()}
+        initial = rewind_point(spec, data, num_classes, seed, device, method.rewind_epoch)
     masks = full_masks(params)
     run = PrunedRun(model=model, masks=masks, state=state)
     for round_, target in enumerate(targets, start=1):

@@ -21,7 +21,9 @@ class MethodSpec:
     ``prunes``: number of prunes of the iterative schedule (the study: 3, at epochs
     E, 2E, 3E, for 4E epochs in all). ``scope``: per-tensor (``layer``, the study) or one
     ``global`` threshold. ``impact_batches`` × ``impact_batch_size``: the training
-    examples the impact score's gradient is accumulated over.
+    examples the impact score's gradient is accumulated over. ``rewind_epoch``: where
+    ``rewind`` goes back to — 0 is initialisation (the study), k > 0 the dense run's
+    weights after epoch k (late rewinding, Frankle et al. 2020).
     """
 
     score: Score
@@ -31,6 +33,7 @@ class MethodSpec:
     prunes: int = 3
     impact_batches: int = 10
     impact_batch_size: int = 10
+    rewind_epoch: int = 0
 
     def __post_init__(self) -> None:
         if self.score not in ("magnitude", "impact", "random"):
@@ -43,6 +46,8 @@ class MethodSpec:
             raise ValueError(f"unknown scope {self.scope!r}")
         if self.prunes < 1:
             raise ValueError("prunes must be at least 1")
+        if self.rewind_epoch < 0:
+            raise ValueError("rewind_epoch must be 0 (initialisation) or a later epoch")
 
     @property
     def total_epoch_multiple(self) -> int:
