@@ -27,6 +27,8 @@ run: install
 	$(BIN)/snakemake --cores $(CORES)
 
 test: install
+	bash tests/install_system_packages.sh || echo "no Chromium: the report test will skip"
+	bash tests/slurm/install_slurm.sh || echo "SLURM unavailable: the slurm tests will skip"
 	$(BIN)/python -m pytest
 
 lint: install

@@ -64,3 +64,24 @@ def encoded(spec: dict, frame):
 
     return encode(load_tokenizer(spec), frame, spec["max_length"],
                   special_tokens=spec["family"] == "bert")
+
+
+@pytest.fixture(scope="session")
+def finished_run(tmp_path_factory, tiny_bert_dir):
+    """The whole DAG on the tiny config, run once and shared by tests/test_workflow.py and
+    tests/test_report.py. Tests that change the config restore it before they finish."""
+    from workflow_helpers import (
+        failure_report,
+        snakemake,
+        tiny_config,
+        write_config,
+        write_tiny_glove,
+    )
+
+    workdir = tmp_path_factory.mktemp("workflow")
+    glove = write_tiny_glove(tmp_path_factory.mktemp("glove") / "glove.txt")
+    config = tiny_config(tiny_bert_dir, glove=glove)
+    write_config(workdir, config)
+    result = snakemake(workdir)
+    assert result.returncode == 0, failure_report(workdir, result)
+    return workdir, config

@@ -7,27 +7,12 @@ import shutil
 
 import polars as pl
 import pytest
-from workflow_helpers import (
-    failure_report,
-    planned_jobs,
-    snakemake,
-    tiny_config,
-    write_config,
-    write_tiny_glove,
-)
+from workflow_helpers import planned_jobs, snakemake, write_config
 
 pytestmark = pytest.mark.slow
 
-
-@pytest.fixture(scope="module")
-def finished_run(tmp_path_factory, tiny_bert_dir):
-    workdir = tmp_path_factory.mktemp("workflow")
-    glove = write_tiny_glove(tmp_path_factory.mktemp("glove") / "glove.txt")
-    config = tiny_config(tiny_bert_dir, glove=glove)
-    write_config(workdir, config)
-    result = snakemake(workdir)
-    assert result.returncode == 0, failure_report(workdir, result)
-    return workdir, config
+# ``finished_run`` (the whole DAG on the tiny config, run once per session and shared
+# with tests/test_report.py) lives in tests/conftest.py.
 
 
 def test_results_contract(finished_run):

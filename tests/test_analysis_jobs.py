@@ -1,0 +1,259 @@
+"""The analysis jobs on a synthetic results tree mixing a single- and a multi-label dataset.
+
+Runs every summarise/score job function (without Snakemake) and checks the tables'
+columns, that both kinds of dataset land in one table, and that collapsed cells are
+flagged rather than mixed in.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+from pieflow import analysis, io, summaries
+from pieflow.pies import find_pies
+
+SEEDS = 4
+WORDS = ["good", "bad", "flight", "delayed", "thanks", "terrible", "okay", "notwithstanding",
+         "service", "crew", "late", "again", "great"]
+
+
+def texts(rng: np.random.Generator, n: int) -> list[str]:
+    return [" ".join(rng.choice(WORDS, size=rng.integers(2, 12))) + "." for _ in range(n)]
+
+
+def write_dataset(root: Path, name: str, num_classes: int, multi: bool,
+                  rng: np.random.Generator, n: int = 30) -> dict[str, pl.DataFrame]:
+    data = root / name / "data"
+    splits = {}
+    for split in ("train", "validation", "test"):
+        ids = np.arange(n) + (1000 if split == "test" else 0)
+        if multi:
+            labels = (rng.random((n, num_classes)) < 0.4).astype(np.int64)
+            frame = pl.DataFrame({"example_id": ids, "text": texts(rng, n),
+                                  "text_pair": [None] * n,
+                                  "labels": [np.flatnonzero(row).tolist() for row in labels]})
+        else:
+            frame = pl.DataFrame({"example_id": ids, "text": texts(rng, n),
+                                  "text_pair": texts(rng, n),
+                                  "label": rng.integers(0, num_classes, size=n)})
+        io.write_parquet(frame, data / f"{split}.parquet")
+        splits[split] = frame
+    io.write_json([f"{name}-class-{c}" for c in range(num_classes)], data / "classes.json")
+    return splits
+
+
+def predictions(splits, num_classes, multi, rng, flip: float, constant: int | None = None):
+    frames = []
+    for split in ("test", "train"):
+        frame = splits[split]
+        n = frame.height
+        for seed in range(SEEDS):
+            if multi:
+                truth = np.zeros((n, num_classes), dtype=np.int8)
+                for i, labels in enumerate(frame["labels"].to_list()):  # test data only
+                    truth[i, labels] = 1
+                preds = np.where(rng.random((n, num_classes)) < flip, 1 - truth, truth)
+                frames.append(pl.DataFrame({
+                    "seed": [seed] * n, "split": [split] * n, "example_id": frame["example_id"],
+                    "labels": truth.tolist(), "preds": preds.astype(np.int8).tolist(),
+                    "loss": rng.random(n)},
+                    schema_overrides={"labels": pl.List(pl.Int8), "preds": pl.List(pl.Int8)}))
+            else:
+                label = frame["label"].to_numpy()
+                noise = rng.integers(0, num_classes, size=n)
+                pred = np.where(rng.random(n) < flip, noise, label)
+                if constant is not None:
+                    pred = np.full(n, constant)
+                frames.append(pl.DataFrame({
+                    "seed": [seed] * n, "split": [split] * n, "example_id": frame["example_id"],
+                    "label": label, "pred": pred, "loss": rng.random(n)}))
+    return pl.concat(frames)
+
+
+def metrics_of(preds: pl.DataFrame, sparsity: float) -> pl.DataFrame:
+    correct = analysis.correct_expr(preds)
+    return preds.group_by(["seed", "split"]).agg(correct.mean().alias("accuracy")).with_columns(
+        pl.col("accuracy").alias("macro_f1"), pl.lit(sparsity).alias("sparsity"))
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    root = tmp_path_factory.mktemp("analysis") / "results"
+    rng = np.random.default_rng(0)
+    cells = []
+    for name, num_classes, multi in (("tweets", 3, False), ("topics", 4, True)):
+        splits = write_dataset(root, name, num_classes, multi, rng)
+        model = root / name / "m"
+        dense = predictions(splits, num_classes, multi, rng, flip=0.1)
+        io.write_parquet(dense, model / "dense" / "0" / "predictions.parquet")
+        io.write_parquet(metrics_of(dense, 0.0), model / "dense" / "0" / "metrics.parquet")
+        influence = dense.group_by(["split", "example_id"]).agg(
+            pl.col("loss").mean().alias("el2n"), pl.col("loss").std().alias("el2n_std"),
+            pl.col("loss").mean().alias("dense_loss"))
+        io.write_parquet(influence, model / "influence.parquet")
+        for method, sparsity, kwargs in (("imp", 50, {"flip": 0.3}),
+                                         ("imp", 90, {"flip": 0.6, "constant": 1})):
+            if multi and "constant" in kwargs:
+                kwargs = {"flip": 0.5}
+            pruned = predictions(splits, num_classes, multi, rng, **kwargs)
+            cell = model / method / str(sparsity)
+            io.write_parquet(pruned, cell / "predictions.parquet")
+            io.write_parquet(metrics_of(pruned, sparsity / 100), cell / "metrics.parquet")
+            io.write_parquet(find_pies(dense, pruned, num_classes), cell / "pies.parquet")
+            cells.append(cell)
+    return root, cells
+
+
+def outputs(folder: Path, **names: str) -> dict[str, str]:
+    return {key: str(folder / value) for key, value in names.items()}
+
+
+@pytest.fixture(scope="module")
+def analysed(results):
+    root, cells = results
+    out = root / "analysis"
+    pies = [str(c / "pies.parquet") for c in cells]
+    dense = sorted({str(summaries.dense_predictions_path(p)) for p in pies})
+    preds = [*dense, *[str(c / "predictions.parquet") for c in cells]]
+    summaries.summarise_pies_job(pies, outputs(
+        out, summary="pies.parquet", summary_view="tables/pies.html",
+        el2n_bins="el2n_bins.parquet", el2n_bins_view="tables/el2n_bins.html",
+        pie_figure="figures/pie_share.png", accuracy_figure="figures/pie_accuracy.png",
+        el2n_figure="figures/el2n_loss.png"))
+    summary = str(out / "pies.parquet")
+    metrics = [p.replace("predictions", "metrics") for p in preds]
+    summaries.summarise_accuracy_job(metrics, outputs(
+        out, table="accuracy.parquet", table_view="tables/accuracy.html",
+        figure="figures/accuracy.png"), summary)
+    for path in pies:
+        summaries.null_rate_job(str(summaries.dense_predictions_path(path)),
+                                path.replace("pies", "predictions"),
+                                str(summaries.dataset_dir(path) / "data" / "classes.json"),
+                                path.replace("pies", "null_rate"), 20, 0, 0.95)
+    summaries.summarise_null_rate_job([p.replace("pies", "null_rate") for p in pies], summary,
+                                      outputs(out, table="null_rate.parquet",
+                                              table_view="tables/null_rate.html",
+                                              figure="figures/null_rate.png"))
+    summaries.summarise_classes_job(preds, pies, summary, outputs(
+        out, class_accuracy="class_accuracy.parquet",
+        class_accuracy_view="tables/class_accuracy.html",
+        class_accuracy_figure="figures/class_accuracy.png", pie_classes="pie_classes.parquet",
+        pie_classes_view="tables/pie_classes.html",
+        pie_classes_figure="figures/pie_classes.png"))
+    from test_analysis import SpaceTokenizer
+
+    for dataset in ("tweets", "topics"):
+        splits = {s: str(root / dataset / "data" / f"{s}.parquet") for s in ("test", "train")}
+        summaries.text_features_job(splits, str(root / dataset / "text_features.parquet"))
+        counts = pl.concat([
+            analysis.token_counts(SpaceTokenizer(), pl.read_parquet(p), 8)
+            .with_columns(pl.lit(s).alias("split")) for s, p in splits.items()])
+        io.write_parquet(counts, root / dataset / "m" / "token_counts.parquet")
+    summaries.summarise_text_job(pies, summary, outputs(
+        out, table="text_comparison.parquet", table_view="tables/text_comparison.html",
+        figure="figures/text_effects.png"))
+    summaries.summarise_pie_examples_job(pies, summary, outputs(
+        out, table="pie_examples.parquet", table_view="tables/pie_examples.html"), k=3)
+    return out
+
+
+CELL = ["dataset", "model", "method", "sparsity", "split"]
+
+
+def test_every_table_view_and_figure_is_written(analysed):
+    for name in ("accuracy", "pies", "el2n_bins", "null_rate", "class_accuracy",
+                 "pie_classes", "text_comparison", "pie_examples"):
+        table = pl.read_parquet(analysed / f"{name}.parquet")
+        assert table.height, name
+        assert set(table["dataset"]) == {"tweets", "topics"}, name
+        assert "collapsed" in table.columns, name
+        view = (analysed / "tables" / f"{name}.html").read_text()
+        assert view.startswith("<!doctype html>") and "<table>" in view
+    for figure in ("accuracy", "pie_share", "pie_accuracy", "el2n_loss", "null_rate",
+                   "class_accuracy", "pie_classes", "text_effects"):
+        assert (analysed / "figures" / f"{figure}.png").stat().st_size > 10_000, figure
+
+
+def test_collapsed_cell_is_flagged_in_every_table(analysed):
+    summary = pl.read_parquet(analysed / "pies.parquet")
+    collapsed = summary.filter(pl.col("collapsed")).select(CELL)
+    # tweets imp 90 always answers class 1: collapsed on both splits
+    assert ("tweets", "m", "imp", 90) in {r[:4] for r in collapsed.rows()}
+    for name in ("null_rate", "pie_classes", "text_comparison", "pie_examples", "el2n_bins"):
+        table = pl.read_parquet(analysed / f"{name}.parquet")
+        flagged = table.filter(pl.col("collapsed")).select(CELL).unique()
+        assert flagged.sort(CELL).equals(
+            collapsed.join(table.select(CELL).unique(), on=CELL).sort(CELL)), name
+        assert table["collapsed"].null_count() == 0, name
+    accuracy = pl.read_parquet(analysed / "accuracy.parquet")
+    assert accuracy.filter(pl.col("method") == "dense")["collapsed"].null_count() == 0
+    assert "majority_share" in accuracy.columns
+
+
+def test_tables_have_their_documented_columns(analysed):
+    expected = {
+        "null_rate": {"population_size", "null_mean", "null_low", "null_high", "pies_mean",
+                      "excess_mean", "excess_low", "excess_high", "null_share_mean",
+                      "pies_share_mean", "excess_share_mean", "excess_share_low",
+                      "excess_share_high", "n_pies_full", "repeats", "confidence"},
+        "class_accuracy": {"class", "class_name", "class_rank", "n_train", "train_share",
+                           "n_examples", "class_share", "measure", "n_seeds", "score_mean",
+                           "score_std"},
+        "pie_classes": {"class", "class_name", "class_rank", "n_examples", "class_share",
+                        "n_pies", "pie_share", "pie_rate", "over_representation",
+                        "n_pies_dense_votes", "n_pies_pruned_votes", "n_flipped"},
+        "text_comparison": {"feature", "n_pies", "n_non_pies", "median_pies",
+                            "median_non_pies", "u_statistic", "rank_biserial", "p_value",
+                            "p_holm", "p_holm_all", "note"},
+        "pie_examples": {"rank", "example_id", "text", "text_pair", "label_name",
+                         "dense_modal_name", "pruned_modal_name", "flipped_class_names",
+                         "dense_agreement", "pruned_agreement", "dense_correct",
+                         "pruned_correct", "tie", "el2n"},
+    }
+    for name, columns in expected.items():
+        table = pl.read_parquet(analysed / f"{name}.parquet")
+        assert {*CELL, *columns, "collapsed"} <= set(table.columns), name
+
+
+def test_class_tables_use_the_right_measure_and_names(analysed):
+    scores = pl.read_parquet(analysed / "class_accuracy.parquet")
+    measures = dict(scores.group_by("dataset").agg(pl.col("measure").first()).rows())
+    assert measures == {"tweets": "accuracy", "topics": "f1"}
+    assert set(scores.filter(pl.col("dataset") == "topics")["class_name"]) == {
+        f"topics-class-{c}" for c in range(4)}
+    assert set(scores["method"]) == {"dense", "imp"}
+    classes = pl.read_parquet(analysed / "pie_classes.parquet")
+    single = classes.filter(pl.col("dataset") == "tweets")
+    shares = single.group_by(CELL).agg(pl.col("pie_share").sum(), pl.col("class_share").sum(),
+                                       pl.col("n_pies").sum())
+    with_pies = shares.filter(pl.col("n_pies") > 0)
+    assert with_pies.height
+    assert with_pies["pie_share"].to_list() == pytest.approx([1.0] * with_pies.height)
+    assert shares["class_share"].to_list() == pytest.approx([1.0] * shares.height)
+
+
+def test_text_comparison_covers_tokens_and_features(analysed):
+    table = pl.read_parquet(analysed / "text_comparison.parquet")
+    features = set(table["feature"])
+    assert {"n_tokens", "n_words", "flesch_reading_ease", "mean_zipf"} <= features
+    assert table["rank_biserial"].drop_nans().is_between(-1, 1).all()
+    assert (table["p_holm_all"].drop_nans() >= table["p_value"].drop_nans()).all()
+
+
+def test_example_pies_are_pies_with_named_labels(analysed, results):
+    root, _ = results
+    examples = pl.read_parquet(analysed / "pie_examples.parquet")
+    assert examples.group_by(CELL).len()["len"].max() <= 3
+    tweets = examples.filter(pl.col("dataset") == "tweets")
+    assert tweets["label_name"].str.starts_with("tweets-class-").all()
+    assert tweets["dense_modal_name"].ne(tweets["pruned_modal_name"]).all()
+    assert tweets["text_pair"].null_count() == 0
+    topics = examples.filter(pl.col("dataset") == "topics")
+    assert topics["flipped_class_names"].null_count() == 0
+    test = pl.read_parquet(root / "tweets" / "data" / "test.parquet")
+    first = tweets.filter(pl.col("split") == "test").row(0, named=True)
+    assert first["text"] == test.filter(pl.col("example_id") == first["example_id"])["text"][0]
