@@ -45,6 +45,9 @@ def test_results_contract(finished_run):
     assert '"<unk>"' in vocab  # the BiLSTM read the GloVe file through prepare_vectors
     accuracy = pl.read_parquet(workdir / "results" / "analysis" / "accuracy.parquet")
     assert set(accuracy["method"]) == {"dense", "imp", "mp-ai"}
+    pruned = accuracy.filter(pl.col("method") != "dense")
+    assert pruned["achieved_sparsity_mean"].to_list() == pytest.approx(
+        [0.5] * pruned.height, abs=0.001)  # a share, not the cell's percent
     summary = pl.read_parquet(workdir / "results" / "analysis" / "pies.parquet")
     assert summary.height == 2 * 2 * 2  # models × methods × splits
     for figure in ("accuracy.png", "pie_share.png", "el2n_loss.png"):
