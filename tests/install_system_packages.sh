@@ -21,30 +21,9 @@ if [ "${#missing[@]}" -eq 0 ]; then
     exit 0
 fi
 
-if [ "$(id -u)" -eq 0 ]; then
-    SUDO=()
-elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
-    SUDO=(sudo -n)
-else
-    echo "install_system_packages.sh: needs root or password-less sudo to install ${missing[*]}" >&2
-    exit 1
-fi
-
-if ! command -v apt-get >/dev/null; then
-    echo "install_system_packages.sh: no apt-get here; install ${missing[*]} by hand" >&2
-    exit 1
-fi
-
-export DEBIAN_FRONTEND=noninteractive
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
-if ! { "${SUDO[@]}" apt-get update -qq &&
-       "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"; } \
-       >"$log" 2>&1; then
-    tail -n 20 "$log" >&2
-    echo "install_system_packages.sh: apt-get could not install ${missing[*]}" >&2
-    exit 1
-fi
+# shellcheck source=apt_install.sh
+source "$(dirname "$0")/apt_install.sh"
+apt_install install_system_packages.sh "${missing[@]}"
 
 for command in "${!PACKAGES[@]}"; do
     command -v "$command" >/dev/null ||

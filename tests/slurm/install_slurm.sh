@@ -19,30 +19,9 @@ if installed; then
     exit 0
 fi
 
-if [ "$(id -u)" -eq 0 ]; then
-    SUDO=()
-elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
-    SUDO=(sudo -n)
-else
-    echo "install_slurm.sh: needs root or password-less sudo to install ${PACKAGES[*]}" >&2
-    exit 1
-fi
-
-if ! command -v apt-get >/dev/null; then
-    echo "install_slurm.sh: no apt-get here; install ${PACKAGES[*]} by hand" >&2
-    exit 1
-fi
-
-export DEBIAN_FRONTEND=noninteractive
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
-if ! { "${SUDO[@]}" apt-get update -qq &&
-       "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}"; } \
-       >"$log" 2>&1; then
-    tail -n 20 "$log" >&2
-    echo "install_slurm.sh: apt-get could not install ${PACKAGES[*]}" >&2
-    exit 1
-fi
+# shellcheck source=../apt_install.sh
+source "$(dirname "$0")/../apt_install.sh"
+apt_install install_slurm.sh "${PACKAGES[@]}"
 
 # The munge package creates its key in postinst; make sure one exists anyway.
 if [ ! -s /etc/munge/munge.key ]; then
