@@ -278,14 +278,10 @@ def multi_label_null_rate_table(dense: pl.DataFrame, pruned: pl.DataFrame,
                                 repeats: int = NULL_REPEATS, seed: int = NULL_SEED,
                                 confidence: float = NULL_CONFIDENCE) -> pl.DataFrame:
     """:func:`pieflow.nullrate.null_rate_table` for multi-label predictions (same columns)."""
-    from pieflow.pies import majority_votes, multi_label_population
+    from pieflow.pies import majority_votes, paired_populations
 
     rows = []
-    for split in sorted(set(pruned.get_column("split").unique().to_list())):
-        dense_votes, examples = multi_label_population(dense, split)
-        pruned_votes, pruned_examples = multi_label_population(pruned, split)
-        if not examples.get_column("example_id").equals(pruned_examples.get_column("example_id")):
-            raise ValueError(f"split {split!r}: dense and pruned cover different examples")
+    for split, dense_votes, pruned_votes, _ in paired_populations(dense, pruned):
         null, pies, size = multi_label_null_draws(dense_votes, pruned_votes, repeats,
                                                   _rng_for(seed, split))
         n_examples = dense_votes.shape[1]

@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import polars as pl
 
-from pieflow.pies import modal_labels, population_matrix, vote_counts
+from pieflow.pies import modal_labels, paired_populations, vote_counts
 
 # Upper bound on the elements of one (repeats × examples × classes) vote block, so memory
 # stays bounded (~64 MiB of float32) for many examples or classes; repeats are chunked.
@@ -272,11 +272,7 @@ def null_rate_table(
     (all dense vs. all pruned seeds, as in ``pies.parquet``), for reference.
     """
     rows = []
-    for split in sorted(set(pruned.get_column("split").unique().to_list())):
-        dense_preds, examples = population_matrix(dense, split)
-        pruned_preds, pruned_examples = population_matrix(pruned, split)
-        if not examples.get_column("example_id").equals(pruned_examples.get_column("example_id")):
-            raise ValueError(f"split {split!r}: dense and pruned cover different examples")
+    for split, dense_preds, pruned_preds, _ in paired_populations(dense, pruned):
         result = excess_over_null(dense_preds, pruned_preds, num_classes, repeats=repeats,
                                   seed=_split_rng(seed, split), confidence=confidence)
         d_modal = modal_labels(vote_counts(dense_preds, num_classes))[0]

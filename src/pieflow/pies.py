@@ -7,6 +7,8 @@ and the example is flagged (``tie``: a tie in the dense *or* the pruned vote).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import polars as pl
 
@@ -39,6 +41,23 @@ def population_matrix(predictions: pl.DataFrame, split: str) -> tuple[np.ndarray
     return wide.select(seeds).to_numpy().T, wide.select("example_id", "label")
 
 
+def paired_populations(
+    dense: pl.DataFrame, pruned: pl.DataFrame
+) -> Iterator[tuple[str, np.ndarray, np.ndarray, pl.DataFrame]]:
+    """Per split of ``pruned``: (split, dense matrix, pruned matrix, examples).
+
+    Matrices are (seeds × examples) labels, or (seeds × examples × classes) 0/1 votes
+    for multi-label predictions; both populations must cover the same examples.
+    """
+    build = multi_label_population if "preds" in pruned.columns else population_matrix
+    for split in sorted(set(pruned.get_column("split").unique().to_list())):
+        dense_matrix, examples = build(dense, split)
+        pruned_matrix, pruned_examples = build(pruned, split)
+        if not examples.get_column("example_id").equals(pruned_examples.get_column("example_id")):
+            raise ValueError(f"split {split!r}: dense and pruned cover different examples")
+        yield split, dense_matrix, pruned_matrix, examples
+
+
 def find_pies(
     dense: pl.DataFrame, pruned: pl.DataFrame, num_classes: int
 ) -> pl.DataFrame:
@@ -46,11 +65,7 @@ def find_pies(
     if "preds" in pruned.columns:
         return find_multi_label_pies(dense, pruned)
     frames = []
-    for split in sorted(set(pruned.get_column("split").unique().to_list())):
-        dense_preds, examples = population_matrix(dense, split)
-        pruned_preds, pruned_examples = population_matrix(pruned, split)
-        if not examples.get_column("example_id").equals(pruned_examples.get_column("example_id")):
-            raise ValueError(f"split {split!r}: dense and pruned cover different examples")
+    for split, dense_preds, pruned_preds, examples in paired_populations(dense, pruned):
         d_modal, d_tie, d_agree = modal_labels(vote_counts(dense_preds, num_classes))
         p_modal, p_tie, p_agree = modal_labels(vote_counts(pruned_preds, num_classes))
         label = examples.get_column("label").to_numpy()
@@ -104,11 +119,7 @@ def majority_votes(votes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
 def find_multi_label_pies(dense: pl.DataFrame, pruned: pl.DataFrame) -> pl.DataFrame:
     """Multi-label PIEs: an example is a PIE when any class's majority vote flips."""
     frames = []
-    for split in sorted(set(pruned.get_column("split").unique().to_list())):
-        dense_votes, examples = multi_label_population(dense, split)
-        pruned_votes, pruned_examples = multi_label_population(pruned, split)
-        if not examples.get_column("example_id").equals(pruned_examples.get_column("example_id")):
-            raise ValueError(f"split {split!r}: dense and pruned cover different examples")
+    for split, dense_votes, pruned_votes, examples in paired_populations(dense, pruned):
         d_on, d_tie, d_agree = majority_votes(dense_votes)
         p_on, p_tie, p_agree = majority_votes(pruned_votes)
         labels = np.stack(examples.get_column("labels").to_numpy()).astype(bool)
