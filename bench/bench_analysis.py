@@ -1,9 +1,10 @@
 """Time the per-cell analysis at the study's scale on synthetic predictions.
 
 Default: 30 dense + 30 pruned seeds × 10,000 examples × 40 pruned cells, 3 classes, one
-split; per cell ``pies.find_pies`` (diff), ``analysis.el2n_bins`` and
-``nullrate.null_rate_table`` (200 repeats), plus ``analysis.pie_summary`` reported
-separately. Prints per-stage totals against a 60 s target; never asserts a timing.
+split; per cell the diff (``diff.populations.paired_populations`` and
+``diff.pies.pie_table``), ``analysis.pies.el2n_bins`` and ``diff.nullrate.null_rate_table``
+(200 repeats), plus ``analysis.pies.pie_summary`` reported separately. Prints per-stage
+totals against a 60 s target; never asserts a timing.
 
     .venv/bin/python bench/bench_analysis.py            # full scale
     .venv/bin/python bench/bench_analysis.py --quick    # seconds, for a smoke run
@@ -29,12 +30,22 @@ from collections.abc import Callable  # noqa: E402
 import numpy as np  # noqa: E402
 import polars as pl  # noqa: E402
 
-from pieflow.analysis import el2n_bins, pie_summary  # noqa: E402
-from pieflow.nullrate import null_rate_table  # noqa: E402
-from pieflow.pies import find_pies  # noqa: E402
+from pieflow.analysis.pies import el2n_bins, pie_summary  # noqa: E402
+from pieflow.diff.nullrate import null_rate_table  # noqa: E402
+from pieflow.diff.pies import pie_table  # noqa: E402
+from pieflow.diff.populations import paired_populations  # noqa: E402
+from pieflow.labels import LabelKind  # noqa: E402
 
 TARGET_S = 60.0
 SPLIT = "test"
+KIND = LabelKind.SINGLE
+
+
+def find_pies(dense: pl.DataFrame, pruned: pl.DataFrame, num_classes: int
+              ) -> tuple[list, pl.DataFrame]:
+    """The diff of one cell: both populations per split, and its PIE table."""
+    populations = paired_populations(dense, pruned, KIND)
+    return populations, pie_table(populations, num_classes)
 
 
 def population(rng: np.random.Generator, labels: np.ndarray, p_correct: np.ndarray,
@@ -98,11 +109,11 @@ def main() -> None:
         p_correct = (1.0 - hardness) * (1.0 - 2 * damage * hardness)
         pruned = population(rng, labels, p_correct, args.seeds, c)
         generate += time.perf_counter() - start
-        pies = timed(totals, "diff (find_pies)", find_pies, dense, pruned, c)
+        populations, pies = timed(totals, "diff (find_pies)", find_pies, dense, pruned, c)
         timed(totals, "el2n_bins", el2n_bins, dense, pruned, influence, pies)
-        table = timed(totals, "null_rate_table", null_rate_table, dense, pruned, c,
+        table = timed(totals, "null_rate_table", null_rate_table, populations, pies, c,
                       args.repeats)
-        timed(totals, "pie_summary (extra)", pie_summary, pies, dense, pruned, influence)
+        timed(totals, "pie_summary (extra)", pie_summary, pies, dense, pruned, KIND, influence)
         n_pies.append(int(pies.get_column("is_pie").sum()))
         excess.append(float(table.get_column("excess_mean").item()))
 
@@ -126,11 +137,12 @@ def main() -> None:
 
     if args.profile:
         pruned = population(rng, labels, (1.0 - hardness) * 0.9, args.seeds, c)
-        pies = find_pies(dense, pruned, c)
+        populations, pies = find_pies(dense, pruned, c)
         for stage, call in (
             ("find_pies", lambda: find_pies(dense, pruned, c)),
             ("el2n_bins", lambda: el2n_bins(dense, pruned, influence, pies)),
-            ("null_rate_table", lambda: null_rate_table(dense, pruned, c, args.repeats)),
+            ("null_rate_table",
+             lambda: null_rate_table(populations, pies, c, args.repeats)),
         ):
             profile = cProfile.Profile()
             profile.runcall(call)

@@ -27,8 +27,9 @@ import torch
 from torch import nn
 from torch.nn.utils import prune
 
-from pieflow.models import EncoderClassifier
-from pieflow.pruning.masks import (
+from pieflow.labels import LabelKind
+from pieflow.models.classifiers import EncoderClassifier
+from pieflow.prune.masks import (
     Masks,
     Scope,
     achieved_sparsity,
@@ -37,7 +38,7 @@ from pieflow.pruning.masks import (
     next_masks,
     prunable_parameters,
 )
-from pieflow.training import loss_per_example, make_optimizer
+from pieflow.train.loop import loss_per_example, make_optimizer
 
 T = TypeVar("T")
 
@@ -104,7 +105,7 @@ def timed(fn: Callable[..., T], *args: object) -> tuple[float, T]:
 
 
 def pieflow_masks(params: dict[str, nn.Parameter], sparsity: float, scope: Scope) -> Masks:
-    """pieflow's one-shot magnitude pruning, as ``runs.py`` does it: |w| scores, masks."""
+    """pieflow's one-shot magnitude pruning, as ``prune.schedules`` does it: |w| scores, masks."""
     scores = {n: p.detach().abs() for n, p in params.items()}
     return next_masks(scores, full_masks(params), sparsity, scope)
 
@@ -207,7 +208,7 @@ def bench_training_step(model: nn.Module, sparsity: float, repeats: int, batch_s
 
     def step(masked: bool) -> None:
         inputs = {k: batch[k] for k in ("input_ids", "attention_mask", "token_type_ids")}
-        loss = loss_per_example(model(**inputs), batch["labels"]).mean()
+        loss = loss_per_example(model(**inputs), batch["labels"], LabelKind.SINGLE).mean()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         nn.utils.clip_grad_norm_(trainable, 1.0)

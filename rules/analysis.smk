@@ -1,41 +1,21 @@
-from pieflow import analysis as pieflow_analysis
+from pieflow.analysis import examples as analysis_examples
+from pieflow.analysis import tokens as analysis_tokens
+from pieflow.diff import nullrate as diff_nullrate
 
-ANALYSIS = "results/analysis"
-FIGURES = "results/analysis/figures"
-VIEWS = "results/analysis/tables"
 REPORT = "../workflow/report"
-
-
-rule score_null_rate:
-    input:
-        dense="results/{dataset}/{model}/dense/0/predictions.parquet",
-        pruned="results/{dataset}/{model}/{method}/{sparsity}/predictions.parquet",
-        classes="results/{dataset}/data/classes.json",
-    output:
-        "results/{dataset}/{model}/{method}/{sparsity}/null_rate.parquet",
-    log:
-        "results/logs/score_null_rate/{dataset}/{model}/{method}/{sparsity}.log",
-    wildcard_constraints:
-        method=_alternatives(PRUNING_METHODS),
-    conda:
-        "../envs/pieflow.yaml"
-    params:
-        repeats=pieflow_analysis.NULL_REPEATS,
-        seed=pieflow_analysis.NULL_SEED,
-        confidence=pieflow_analysis.NULL_CONFIDENCE,
-    script:
-        "../workflow/scripts/score_null_rate.py"
+ALL_CELLS = DENSE_CELLS + PRUNED_CELLS
+PIE_SUMMARY = layout.analysis_file("pies.parquet")
 
 
 rule score_text_features:
     input:
         unpack(split_inputs),
     output:
-        "results/{dataset}/text_features.parquet",
+        layout.TEXT_FEATURES,
     log:
-        "results/logs/score_text_features/{dataset}.log",
+        layout.log_file("score_text_features", "dataset"),
     benchmark:
-        "results/benchmarks/score_text_features/{dataset}.tsv"
+        layout.benchmark_file("score_text_features", "dataset")
     conda:
         "../envs/pieflow.yaml"
     params:
@@ -49,13 +29,13 @@ rule count_tokens:
         unpack(vector_inputs),
         unpack(split_inputs),
     output:
-        "results/{dataset}/{model}/token_counts.parquet",
+        layout.TOKEN_COUNTS,
     log:
-        "results/logs/count_tokens/{dataset}/{model}.log",
+        layout.log_file("count_tokens", "dataset", "model"),
     conda:
         "../envs/pieflow.yaml"
     params:
-        spec=lambda wildcards: pieflow_analysis.tokenizer_view(
+        spec=lambda wildcards: analysis_tokens.tokenizer_view(
             inference_params(wildcards)
         ),
         splits=config["splits"],
@@ -65,243 +45,235 @@ rule count_tokens:
 
 rule summarise_accuracy:
     input:
-        metrics=[
-            *dense_cell_files("metrics.parquet"),
-            *pruned_cell_files("metrics.parquet"),
-        ],
-        summary=f"{ANALYSIS}/pies.parquet",
+        metrics=cell_files(ALL_CELLS, "metrics.parquet"),
+        summary=PIE_SUMMARY,
     output:
-        table=f"{ANALYSIS}/accuracy.parquet",
+        table=layout.analysis_file("accuracy.parquet"),
         table_view=report(
-            f"{VIEWS}/accuracy.html",
+            layout.view_file("accuracy.html"),
             category="1. Accuracy",
             subcategory="Mean over seeds",
             labels={"view": "table", "shows": "accuracy and macro-F1 per population"},
             caption=f"{REPORT}/accuracy_table.rst",
         ),
         figure=report(
-            f"{FIGURES}/accuracy.png",
+            layout.figure_file("accuracy.png"),
             category="1. Accuracy",
             subcategory="Mean over seeds",
             labels={"view": "figure", "shows": "test accuracy by sparsity"},
             caption=f"{REPORT}/accuracy.rst",
         ),
     log:
-        "results/logs/summarise_accuracy.log",
+        layout.log_file("summarise_accuracy"),
     conda:
         "../envs/pieflow.yaml"
+    params:
+        cells=cell_keys(ALL_CELLS),
     script:
         "../workflow/scripts/summarise_accuracy.py"
 
 
 rule summarise_pies:
     input:
-        pies=pruned_cell_files("pies.parquet"),
-        predictions=[
-            *dense_cell_files("predictions.parquet"),
-            *pruned_cell_files("predictions.parquet"),
-        ],
-        influence=expand(
-            "results/{dataset}/{model}/influence.parquet",
-            dataset=config["datasets"],
-            model=config["models"],
-        ),
+        pies=cell_files(PRUNED_CELLS, "pies.parquet"),
+        pruned=cell_files(PRUNED_CELLS, "predictions.parquet"),
+        dense=per_model(layout.dense_file("predictions.parquet")),
+        influence=per_model(layout.INFLUENCE),
+        meta=per_dataset(layout.DATA_META),
     output:
-        summary=f"{ANALYSIS}/pies.parquet",
+        summary=PIE_SUMMARY,
         summary_view=report(
-            f"{VIEWS}/pies.html",
+            layout.view_file("pies.html"),
             category="2. PIEs",
             subcategory="Count and accuracy",
             labels={"view": "table", "shows": "PIEs and accuracies per cell"},
             caption=f"{REPORT}/pies_table.rst",
         ),
-        el2n_bins=f"{ANALYSIS}/el2n_bins.parquet",
+        el2n_bins=layout.analysis_file("el2n_bins.parquet"),
         el2n_bins_view=report(
-            f"{VIEWS}/el2n_bins.html",
+            layout.view_file("el2n_bins.html"),
             category="4. Difficulty (EL2N)",
             subcategory="Loss by EL2N bin",
             labels={"view": "table", "shows": "loss change per EL2N bin"},
             caption=f"{REPORT}/el2n_bins_table.rst",
         ),
         pie_figure=report(
-            f"{FIGURES}/pie_share.png",
+            layout.figure_file("pie_share.png"),
             category="2. PIEs",
             subcategory="Count and accuracy",
             labels={"view": "figure", "shows": "PIE share by sparsity"},
             caption=f"{REPORT}/pie_share.rst",
         ),
         accuracy_figure=report(
-            f"{FIGURES}/pie_accuracy.png",
+            layout.figure_file("pie_accuracy.png"),
             category="2. PIEs",
             subcategory="Count and accuracy",
             labels={"view": "figure", "shows": "accuracy on PIEs vs. non-PIEs"},
             caption=f"{REPORT}/pie_accuracy.rst",
         ),
         el2n_figure=report(
-            f"{FIGURES}/el2n_loss.png",
+            layout.figure_file("el2n_loss.png"),
             category="4. Difficulty (EL2N)",
             subcategory="Loss by EL2N bin",
             labels={"view": "figure", "shows": "loss change by EL2N difficulty"},
             caption=f"{REPORT}/el2n_loss.rst",
         ),
     log:
-        "results/logs/summarise_pies.log",
+        layout.log_file("summarise_pies"),
     conda:
         "../envs/pieflow.yaml"
+    params:
+        cells=cell_keys(PRUNED_CELLS),
+        models=model_keys(),
+        datasets=list(config["datasets"]),
     script:
         "../workflow/scripts/summarise_pies.py"
 
 
 rule summarise_null_rate:
     input:
-        null_rates=pruned_cell_files("null_rate.parquet"),
-        summary=f"{ANALYSIS}/pies.parquet",
+        null_rates=cell_files(PRUNED_CELLS, "null_rate.parquet"),
+        summary=PIE_SUMMARY,
     output:
-        table=f"{ANALYSIS}/null_rate.parquet",
+        table=layout.analysis_file("null_rate.parquet"),
         table_view=report(
-            f"{VIEWS}/null_rate.html",
+            layout.view_file("null_rate.html"),
             category="3. Null rate",
             subcategory="PIEs beyond seed noise",
             labels={"view": "table", "shows": "null, PIEs and excess per cell"},
             caption=f"{REPORT}/null_rate_table.rst",
         ),
         figure=report(
-            f"{FIGURES}/null_rate.png",
+            layout.figure_file("null_rate.png"),
             category="3. Null rate",
             subcategory="PIEs beyond seed noise",
             labels={"view": "figure", "shows": "PIE share vs. null share"},
             caption=f"{REPORT}/null_rate.rst",
         ),
     log:
-        "results/logs/summarise_null_rate.log",
+        layout.log_file("summarise_null_rate"),
     conda:
         "../envs/pieflow.yaml"
     params:
+        cells=cell_keys(PRUNED_CELLS),
         # shown in the report's captions
-        repeats=pieflow_analysis.NULL_REPEATS,
-        confidence=pieflow_analysis.NULL_CONFIDENCE,
+        repeats=diff_nullrate.NULL_REPEATS,
+        confidence=diff_nullrate.NULL_CONFIDENCE,
     script:
         "../workflow/scripts/summarise_null_rate.py"
 
 
 rule summarise_classes:
     input:
-        predictions=[
-            *dense_cell_files("predictions.parquet"),
-            *pruned_cell_files("predictions.parquet"),
-        ],
-        pies=pruned_cell_files("pies.parquet"),
-        train=expand("results/{dataset}/data/train.parquet", dataset=config["datasets"]),
-        classes=expand(
-            "results/{dataset}/data/classes.json", dataset=config["datasets"]
-        ),
-        summary=f"{ANALYSIS}/pies.parquet",
+        predictions=cell_files(ALL_CELLS, "predictions.parquet"),
+        pies=cell_files(PRUNED_CELLS, "pies.parquet"),
+        train=per_dataset(layout.DATA_SPLIT, split="train"),
+        classes=per_dataset(layout.CLASSES),
+        meta=per_dataset(layout.DATA_META),
+        summary=PIE_SUMMARY,
     output:
-        class_accuracy=f"{ANALYSIS}/class_accuracy.parquet",
+        class_accuracy=layout.analysis_file("class_accuracy.parquet"),
         class_accuracy_view=report(
-            f"{VIEWS}/class_accuracy.html",
+            layout.view_file("class_accuracy.html"),
             category="5. Classes",
             subcategory="Per-class accuracy",
             labels={"view": "table", "shows": "per-class accuracy / F1"},
             caption=f"{REPORT}/class_accuracy_table.rst",
         ),
         class_accuracy_figure=report(
-            f"{FIGURES}/class_accuracy.png",
+            layout.figure_file("class_accuracy.png"),
             category="5. Classes",
             subcategory="Per-class accuracy",
             labels={"view": "figure", "shows": "per-class accuracy heatmap"},
             caption=f"{REPORT}/class_accuracy.rst",
         ),
-        pie_classes=f"{ANALYSIS}/pie_classes.parquet",
+        pie_classes=layout.analysis_file("pie_classes.parquet"),
         pie_classes_view=report(
-            f"{VIEWS}/pie_classes.html",
+            layout.view_file("pie_classes.html"),
             category="5. Classes",
             subcategory="PIE classes",
             labels={"view": "table", "shows": "class shares among PIEs"},
             caption=f"{REPORT}/pie_classes_table.rst",
         ),
         pie_classes_figure=report(
-            f"{FIGURES}/pie_classes.png",
+            layout.figure_file("pie_classes.png"),
             category="5. Classes",
             subcategory="PIE classes",
             labels={"view": "figure", "shows": "class shares: data vs. PIEs"},
             caption=f"{REPORT}/pie_classes.rst",
         ),
     log:
-        "results/logs/summarise_classes.log",
+        layout.log_file("summarise_classes"),
     conda:
         "../envs/pieflow.yaml"
+    params:
+        cells=cell_keys(ALL_CELLS),
+        pie_cells=cell_keys(PRUNED_CELLS),
+        datasets=list(config["datasets"]),
     script:
         "../workflow/scripts/summarise_classes.py"
 
 
 rule summarise_text:
     input:
-        pies=pruned_cell_files("pies.parquet"),
-        features=expand(
-            "results/{dataset}/text_features.parquet", dataset=config["datasets"]
-        ),
-        tokens=expand(
-            "results/{dataset}/{model}/token_counts.parquet",
-            dataset=config["datasets"],
-            model=config["models"],
-        ),
-        summary=f"{ANALYSIS}/pies.parquet",
+        pies=cell_files(PRUNED_CELLS, "pies.parquet"),
+        features=per_dataset(layout.TEXT_FEATURES),
+        tokens=per_model(layout.TOKEN_COUNTS),
+        summary=PIE_SUMMARY,
     output:
-        table=f"{ANALYSIS}/text_comparison.parquet",
+        table=layout.analysis_file("text_comparison.parquet"),
         table_view=report(
-            f"{VIEWS}/text_comparison.html",
+            layout.view_file("text_comparison.html"),
             category="6. Text",
             subcategory="PIEs vs. non-PIEs",
             labels={"view": "table", "shows": "tests per text feature"},
             caption=f"{REPORT}/text_comparison_table.rst",
         ),
         figure=report(
-            f"{FIGURES}/text_effects.png",
+            layout.figure_file("text_effects.png"),
             category="6. Text",
             subcategory="PIEs vs. non-PIEs",
             labels={"view": "figure", "shows": "effect sizes per text feature"},
             caption=f"{REPORT}/text_effects.rst",
         ),
     log:
-        "results/logs/summarise_text.log",
+        layout.log_file("summarise_text"),
     conda:
         "../envs/pieflow.yaml"
+    params:
+        cells=cell_keys(PRUNED_CELLS),
+        datasets=list(config["datasets"]),
+        models=model_keys(),
     script:
         "../workflow/scripts/summarise_text.py"
 
 
 rule summarise_pie_examples:
     input:
-        pies=pruned_cell_files("pies.parquet"),
-        texts=expand(
-            "results/{dataset}/data/{split}.parquet",
-            dataset=config["datasets"],
-            split=config["splits"],
-        ),
-        classes=expand(
-            "results/{dataset}/data/classes.json", dataset=config["datasets"]
-        ),
-        influence=expand(
-            "results/{dataset}/{model}/influence.parquet",
-            dataset=config["datasets"],
-            model=config["models"],
-        ),
-        summary=f"{ANALYSIS}/pies.parquet",
+        pies=cell_files(PRUNED_CELLS, "pies.parquet"),
+        texts=split_files(),
+        classes=per_dataset(layout.CLASSES),
+        meta=per_dataset(layout.DATA_META),
+        influence=per_model(layout.INFLUENCE),
+        summary=PIE_SUMMARY,
     output:
-        table=f"{ANALYSIS}/pie_examples.parquet",
+        table=layout.analysis_file("pie_examples.parquet"),
         table_view=report(
-            f"{VIEWS}/pie_examples.html",
+            layout.view_file("pie_examples.html"),
             category="7. Example PIEs",
             subcategory="Most agreed-on PIEs",
             labels={"view": "table", "shows": "example PIEs with text and labels"},
             caption=f"{REPORT}/pie_examples.rst",
         ),
     log:
-        "results/logs/summarise_pie_examples.log",
+        layout.log_file("summarise_pie_examples"),
     conda:
         "../envs/pieflow.yaml"
     params:
-        k=pieflow_analysis.EXAMPLES_PER_CELL,
+        cells=cell_keys(PRUNED_CELLS),
+        text_keys=split_keys(),
+        datasets=list(config["datasets"]),
+        models=model_keys(),
+        k=analysis_examples.EXAMPLES_PER_CELL,
     script:
         "../workflow/scripts/summarise_pie_examples.py"

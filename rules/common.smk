@@ -3,16 +3,16 @@ import re
 from snakemake.utils import validate
 
 from pieflow import config as pieflow_config
+from pieflow import layout
+from pieflow.layout import Cell
 
 validate(config, schema="../workflow/schemas/config.schema.yaml")
 pieflow_config.check_config(config)
 
 SEEDS = pieflow_config.seeds(config)
-CELLS = pieflow_config.pruned_cells(config)
-DENSE = pieflow_config.DENSE
-PRUNING_METHODS = sorted({method for _, _, method, _ in CELLS})
-CELL = "results/{dataset}/{model}/{method}/{sparsity}"
-SEED_DIR = "results/{dataset}/{model}/{method}/{sparsity}/seeds/{seed}"
+PRUNED_CELLS = pieflow_config.pruned_cells(config)
+DENSE_CELLS = [Cell.dense(d, m) for d in config["datasets"] for m in config["models"]]
+PRUNING_METHODS = sorted({cell.method for cell in PRUNED_CELLS})
 
 
 def _alternatives(names):
@@ -22,17 +22,26 @@ def _alternatives(names):
 wildcard_constraints:
     dataset=_alternatives(config["datasets"]),
     model=_alternatives(config["models"]),
-    method=_alternatives([DENSE, *PRUNING_METHODS]),
+    method=_alternatives([layout.DENSE, *PRUNING_METHODS]),
     sparsity=r"\d+",
     seed=r"\d+",
 
 
-def data_file(split):
-    return f"results/{{dataset}}/data/{split}.parquet"
+# --------------------------------------------------------------------------------------
+# Per-job inputs and params
+# --------------------------------------------------------------------------------------
+
+
+def dataset_inputs():
+    """The prepared dataset's class names and metadata (label kind)."""
+    return {"classes": layout.CLASSES, "meta": layout.DATA_META}
 
 
 def split_inputs(wildcards):
-    return {split: data_file(split).format(**wildcards) for split in config["splits"]}
+    return {
+        split: layout.fill(layout.DATA_SPLIT, dataset=wildcards.dataset, split=split)
+        for split in config["splits"]
+    }
 
 
 def training_params(wildcards):
@@ -51,23 +60,24 @@ def vector_inputs(wildcards):
     """A BiLSTM over a GloVe file reads the dataset's prepared vectors; others nothing."""
     if not pieflow_config.uses_vector_file(config, wildcards.model):
         return {}
-    folder = pieflow_config.vectors_dir(wildcards.dataset, wildcards.model)
-    return {"vectors": f"{folder}/vectors.safetensors", "vocab": f"{folder}/vocab.json"}
+    keys = {"dataset": wildcards.dataset, "model": wildcards.model}
+    return {
+        "vectors": layout.fill(layout.VECTORS, **keys),
+        "vocab": layout.fill(layout.VOCAB, **keys),
+    }
 
 
 def dense_checkpoint_inputs(wildcards):
     """Iterative methods continue from the dense seed; at-init methods need nothing of it."""
     if not pieflow_config.is_iterative(config, wildcards.method):
         return {}
-    seed_dir = SEED_DIR.format(
-        dataset=wildcards.dataset,
-        model=wildcards.model,
-        method=DENSE,
-        sparsity=0,
-        seed=wildcards.seed,
-    )
+    keys = {
+        "dataset": wildcards.dataset,
+        "model": wildcards.model,
+        "seed": wildcards.seed,
+    }
     return {
-        name: f"{seed_dir}/{name}.{ext}"
+        name: layout.fill(layout.dense_seed_file(f"{name}.{ext}"), **keys)
         for name, ext in [
             ("model", "safetensors"),
             ("optimizer", "safetensors"),
@@ -77,64 +87,88 @@ def dense_checkpoint_inputs(wildcards):
 
 
 def cell_checkpoints(wildcards):
-    return expand(
-        "results/{dataset}/{model}/{method}/{sparsity}/seeds/{seed}/model.safetensors",
-        seed=SEEDS,
-        **{
-            k: getattr(wildcards, k) for k in ("dataset", "model", "method", "sparsity")
-        },
-    )
-
-
-def early_checkpoints(wildcards):
-    return expand(
-        "results/{dataset}/{model}/{method}/{sparsity}/seeds/{seed}/early.safetensors",
-        dataset=wildcards.dataset,
-        model=wildcards.model,
-        method=DENSE,
-        sparsity=0,
-        seed=SEEDS,
-    )
-
-
-def learning_records(wildcards):
-    return expand(
-        "results/{dataset}/{model}/dense/0/seeds/{seed}/learning.parquet",
-        dataset=wildcards.dataset,
-        model=wildcards.model,
-        seed=SEEDS,
-    )
-
-
-def pruned_cell_files(name):
     return [
-        f"{CELL}/{name}".format(dataset=d, model=m, method=meth, sparsity=s)
-        for d, m, meth, s in CELLS
+        layout.fill(layout.seed_file("model.safetensors"), seed=seed, **wildcards)
+        for seed in SEEDS
     ]
 
 
-def dense_cell_files(name):
+def dense_seed_files(name):
+    """Input function: one file of every dense seed of {dataset}/{model}."""
+
+    def files(wildcards):
+        return [
+            layout.fill(
+                layout.dense_seed_file(name),
+                dataset=wildcards.dataset,
+                model=wildcards.model,
+                seed=seed,
+            )
+            for seed in SEEDS
+        ]
+
+    return files
+
+
+# --------------------------------------------------------------------------------------
+# Over all cells (analysis): paths and the cell keys that go with them, in one order
+# --------------------------------------------------------------------------------------
+
+
+def cell_files(cells, name):
+    return [cell.path(name) for cell in cells]
+
+
+def cell_keys(cells):
+    """Params: the keys of each cell, aligned with ``cell_files(cells, …)``."""
+    return [cell.keys() for cell in cells]
+
+
+def per_dataset(template, **extra):
+    return [layout.fill(template, dataset=d, **extra) for d in config["datasets"]]
+
+
+def per_model(template):
     return [
-        f"{CELL}/{name}".format(dataset=d, model=m, method=DENSE, sparsity=0)
+        layout.fill(template, dataset=d, model=m)
         for d in config["datasets"]
         for m in config["models"]
     ]
 
 
+def model_keys():
+    """Params: (dataset, model) of each entry of ``per_model(…)``."""
+    return [
+        {"dataset": d, "model": m} for d in config["datasets"] for m in config["models"]
+    ]
+
+
+def split_keys():
+    """Params: (dataset, split) of each entry of ``split_files()``."""
+    return [
+        {"dataset": d, "split": s} for d in config["datasets"] for s in config["splits"]
+    ]
+
+
+def split_files():
+    return [layout.fill(layout.DATA_SPLIT, **keys) for keys in split_keys()]
+
+
 def get_final_output():
     return [
-        *pruned_cell_files("pies.parquet"),
-        *expand(
-            "results/{dataset}/{model}/influence.parquet",
-            dataset=config["datasets"],
-            model=config["models"],
+        *cell_files(PRUNED_CELLS, "pies.parquet"),
+        *per_model(layout.INFLUENCE),
+        *(
+            layout.analysis_file(name)
+            for name in (
+                "accuracy.parquet",
+                "pies.parquet",
+                "el2n_bins.parquet",
+                "null_rate.parquet",
+                "class_accuracy.parquet",
+                "pie_classes.parquet",
+                "text_comparison.parquet",
+                "pie_examples.parquet",
+            )
         ),
-        "results/analysis/accuracy.parquet",
-        "results/analysis/pies.parquet",
-        "results/analysis/el2n_bins.parquet",
-        "results/analysis/null_rate.parquet",
-        "results/analysis/class_accuracy.parquet",
-        "results/analysis/pie_classes.parquet",
-        "results/analysis/text_comparison.parquet",
-        "results/analysis/pie_examples.parquet",
     ]

@@ -1,11 +1,12 @@
 rule prepare_dataset:
     output:
-        train="results/{dataset}/data/train.parquet",
-        validation="results/{dataset}/data/validation.parquet",
-        test="results/{dataset}/data/test.parquet",
-        classes="results/{dataset}/data/classes.json",
+        train=layout.split_file("train"),
+        validation=layout.split_file("validation"),
+        test=layout.split_file("test"),
+        classes=layout.CLASSES,
+        meta=layout.DATA_META,
     log:
-        "results/logs/prepare_dataset/{dataset}.log",
+        layout.log_file("prepare_dataset", "dataset"),
     conda:
         "../envs/pieflow.yaml"
     params:
@@ -16,17 +17,14 @@ rule prepare_dataset:
 
 rule prepare_vectors:
     input:
-        splits=expand(
-            "results/{{dataset}}/data/{split}.parquet",
-            split=["train", "validation", "test"],
-        ),
+        splits=[layout.split_file(split) for split in ("train", "validation", "test")],
     output:
-        vectors="results/{dataset}/{model}/vectors/vectors.safetensors",
-        vocab="results/{dataset}/{model}/vectors/vocab.json",
+        vectors=layout.VECTORS,
+        vocab=layout.VOCAB,
     log:
-        "results/logs/prepare_vectors/{dataset}/{model}.log",
+        layout.log_file("prepare_vectors", "dataset", "model"),
     benchmark:
-        "results/benchmarks/prepare_vectors/{dataset}/{model}.tsv"
+        layout.benchmark_file("prepare_vectors", "dataset", "model")
     conda:
         "../envs/pieflow.yaml"
     params:

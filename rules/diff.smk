@@ -1,15 +1,24 @@
-rule find_pies:
+from pieflow.diff import nullrate as diff_nullrate
+
+
+rule diff_cell:
     input:
-        dense="results/{dataset}/{model}/dense/0/predictions.parquet",
-        pruned="results/{dataset}/{model}/{method}/{sparsity}/predictions.parquet",
-        classes="results/{dataset}/data/classes.json",
+        dense=layout.dense_file("predictions.parquet"),
+        pruned=layout.cell_file("predictions.parquet"),
+        classes=layout.CLASSES,
+        meta=layout.DATA_META,
     output:
-        "results/{dataset}/{model}/{method}/{sparsity}/pies.parquet",
+        pies=layout.cell_file("pies.parquet"),
+        null_rate=layout.cell_file("null_rate.parquet"),
     log:
-        "results/logs/find_pies/{dataset}/{model}/{method}/{sparsity}.log",
+        layout.log_file("diff_cell", "dataset", "model", "method", "sparsity"),
     wildcard_constraints:
         method=_alternatives(PRUNING_METHODS),
     conda:
         "../envs/pieflow.yaml"
+    params:
+        repeats=diff_nullrate.NULL_REPEATS,
+        seed=diff_nullrate.NULL_SEED,
+        confidence=diff_nullrate.NULL_CONFIDENCE,
     script:
-        "../workflow/scripts/find_pies.py"
+        "../workflow/scripts/diff_cell.py"

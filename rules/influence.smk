@@ -2,21 +2,23 @@ rule score_influence:
     input:
         unpack(vector_inputs),
         unpack(split_inputs),
-        early=early_checkpoints,
-        learning=learning_records,
-        classes="results/{dataset}/data/classes.json",
-        dense_predictions="results/{dataset}/{model}/dense/0/predictions.parquet",
+        early=dense_seed_files("early.safetensors"),
+        learning=dense_seed_files("learning.parquet"),
+        classes=layout.CLASSES,
+        meta=layout.DATA_META,
+        dense_predictions=layout.dense_file("predictions.parquet"),
     output:
-        "results/{dataset}/{model}/influence.parquet",
+        layout.INFLUENCE,
     log:
-        "results/logs/score_influence/{dataset}/{model}.log",
+        layout.log_file("score_influence", "dataset", "model"),
     benchmark:
-        "results/benchmarks/score_influence/{dataset}/{model}.tsv"
+        layout.benchmark_file("score_influence", "dataset", "model")
     conda:
         "../envs/pieflow.yaml"
     params:
         spec=inference_params,
         splits=config["splits"],
+        seeds=SEEDS,
         grand=lambda wildcards: config["models"][wildcards.model].get("grand", True),
     script:
         "../workflow/scripts/score_influence.py"

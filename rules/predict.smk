@@ -3,20 +3,22 @@ rule predict_cell:
         unpack(vector_inputs),
         unpack(split_inputs),
         checkpoints=cell_checkpoints,
-        classes="results/{dataset}/data/classes.json",
-        tuning="results/{dataset}/data/validation.parquet",
+        classes=layout.CLASSES,
+        meta=layout.DATA_META,
+        tuning=layout.split_file("validation"),
     output:
-        predictions="results/{dataset}/{model}/{method}/{sparsity}/predictions.parquet",
-        metrics="results/{dataset}/{model}/{method}/{sparsity}/metrics.parquet",
+        predictions=layout.cell_file("predictions.parquet"),
+        metrics=layout.cell_file("metrics.parquet"),
     log:
-        "results/logs/predict_cell/{dataset}/{model}/{method}/{sparsity}.log",
+        layout.log_file("predict_cell", "dataset", "model", "method", "sparsity"),
     benchmark:
-        "results/benchmarks/predict_cell/{dataset}/{model}/{method}/{sparsity}.tsv"
+        layout.benchmark_file("predict_cell", "dataset", "model", "method", "sparsity")
     conda:
         "../envs/pieflow.yaml"
     params:
         spec=inference_params,
         splits=config["splits"],
+        seeds=SEEDS,
         prunable=config.get("prunable", "default"),
     script:
         "../workflow/scripts/predict_cell.py"

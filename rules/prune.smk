@@ -2,17 +2,20 @@ rule prune_model:
     input:
         unpack(vector_inputs),
         unpack(dense_checkpoint_inputs),
-        train=data_file("train"),
-        classes="results/{dataset}/data/classes.json",
+        train=layout.split_file("train"),
+        classes=layout.CLASSES,
+        meta=layout.DATA_META,
     output:
-        model="results/{dataset}/{model}/{method}/{sparsity}/seeds/{seed}/model.safetensors",
-        mask="results/{dataset}/{model}/{method}/{sparsity}/seeds/{seed}/mask.safetensors",
-        history="results/{dataset}/{model}/{method}/{sparsity}/seeds/{seed}/history.parquet",
-        rounds="results/{dataset}/{model}/{method}/{sparsity}/seeds/{seed}/prune_rounds.parquet",
+        model=layout.seed_file("model.safetensors"),
+        mask=layout.seed_file("mask.safetensors"),
+        history=layout.seed_file("history.parquet"),
+        rounds=layout.seed_file("prune_rounds.parquet"),
     log:
-        "results/logs/prune_model/{dataset}/{model}/{method}/{sparsity}/{seed}.log",
+        layout.log_file("prune_model", "dataset", "model", "method", "sparsity", "seed"),
     benchmark:
-        "results/benchmarks/prune_model/{dataset}/{model}/{method}/{sparsity}/{seed}.tsv"
+        layout.benchmark_file(
+            "prune_model", "dataset", "model", "method", "sparsity", "seed"
+        )
     wildcard_constraints:
         method=_alternatives(PRUNING_METHODS),
     conda:

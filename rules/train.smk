@@ -1,18 +1,19 @@
 rule train_dense:
     input:
         unpack(vector_inputs),
-        train=data_file("train"),
-        classes="results/{dataset}/data/classes.json",
+        train=layout.split_file("train"),
+        classes=layout.CLASSES,
+        meta=layout.DATA_META,
     output:
-        model="results/{dataset}/{model}/dense/0/seeds/{seed}/model.safetensors",
-        early="results/{dataset}/{model}/dense/0/seeds/{seed}/early.safetensors",
-        optimizer="results/{dataset}/{model}/dense/0/seeds/{seed}/optimizer.safetensors",
-        history="results/{dataset}/{model}/dense/0/seeds/{seed}/history.parquet",
-        learning="results/{dataset}/{model}/dense/0/seeds/{seed}/learning.parquet",
+        model=layout.dense_seed_file("model.safetensors"),
+        early=layout.dense_seed_file("early.safetensors"),
+        optimizer=layout.dense_seed_file("optimizer.safetensors"),
+        history=layout.dense_seed_file("history.parquet"),
+        learning=layout.dense_seed_file("learning.parquet"),
     log:
-        "results/logs/train_dense/{dataset}/{model}/{seed}.log",
+        layout.log_file("train_dense", "dataset", "model", "seed"),
     benchmark:
-        "results/benchmarks/train_dense/{dataset}/{model}/{seed}.tsv"
+        layout.benchmark_file("train_dense", "dataset", "model", "seed")
     conda:
         "../envs/pieflow.yaml"
     params:

@@ -20,7 +20,7 @@ def make_tiny_bert(folder: Path) -> Path:
     so tests exercise the same ``from_pretrained(local dir)`` path as hub checkpoints."""
     from transformers import AutoTokenizer, BertConfig, BertModel
 
-    from pieflow.models import embedded_encoder_dir
+    from pieflow.models.classifiers import embedded_encoder_dir
 
     tokenizer = AutoTokenizer.from_pretrained(embedded_encoder_dir())
     config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
@@ -51,18 +51,20 @@ def bilstm_spec() -> dict:
 
 @pytest.fixture(scope="session")
 def tweets():
-    from pieflow.data import load_dataset_from_config
+    from pieflow.data.prepare import load_dataset_from_config
 
     return load_dataset_from_config(
         "tweets", {"source": "embedded-tweets",
                    "max_examples": {"train": 96, "validation": 32, "test": 64}})
 
 
-def encoded(spec: dict, frame):
-    from pieflow.batching import encode
-    from pieflow.models import load_tokenizer
+def encoded(spec: dict, frame, num_classes: int = 3):
+    from pieflow.labels import label_kind_of_split
+    from pieflow.models.classifiers import load_tokenizer
+    from pieflow.models.encoding import encode
 
     return encode(load_tokenizer(spec), frame, spec["max_length"],
+                  label_kind_of_split(frame), num_classes,
                   special_tokens=spec["family"] == "bert")
 
 

@@ -5,35 +5,13 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 import pytest
+from prediction_frames import multi_label_predictions, single_label_predictions
 
-from pieflow import analysis
-from pieflow.nullrate import null_rate_table
+from pieflow.analysis import classes, collapse, examples, text, tokens
+from pieflow.analysis.views import table_view_html
+from pieflow.labels import LabelKind
 
-
-def single_label_predictions(preds: np.ndarray, labels: np.ndarray,
-                             split: str = "test") -> pl.DataFrame:
-    """(seeds × examples) predictions as rows of a single-label predictions.parquet."""
-    seeds, examples = preds.shape
-    return pl.DataFrame({
-        "seed": np.repeat(np.arange(seeds), examples),
-        "split": [split] * (seeds * examples),
-        "example_id": np.tile(np.arange(examples), seeds),
-        "label": np.tile(labels, seeds),
-        "pred": preds.ravel(),
-    })
-
-
-def multi_label_predictions(preds: np.ndarray, labels: np.ndarray,
-                            split: str = "test") -> pl.DataFrame:
-    """(seeds × examples × classes) 0/1 votes as rows of a multi-label predictions.parquet."""
-    seeds, examples, _ = preds.shape
-    return pl.DataFrame({
-        "seed": np.repeat(np.arange(seeds), examples),
-        "split": [split] * (seeds * examples),
-        "example_id": np.tile(np.arange(examples), seeds),
-        "labels": np.tile(labels, (seeds, 1)).astype(np.int8).tolist(),
-        "preds": preds.reshape(seeds * examples, -1).astype(np.int8).tolist(),
-    }, schema_overrides={"labels": pl.List(pl.Int8), "preds": pl.List(pl.Int8)})
+SINGLE, MULTI = LabelKind.SINGLE, LabelKind.MULTI
 
 
 # --------------------------------------------------------------------------------------
@@ -43,15 +21,15 @@ def multi_label_predictions(preds: np.ndarray, labels: np.ndarray,
 
 def test_one_hot_matrix_of_labels_and_multi_hot_lists():
     frame = pl.DataFrame({"label": [2, 0], "labels": [[0, 1, 1], [1, 0, 0]]})
-    np.testing.assert_array_equal(analysis.one_hot_matrix(frame, "label", 3),
+    np.testing.assert_array_equal(classes.one_hot_matrix(frame, "label", 3, SINGLE),
                                   [[False, False, True], [True, False, False]])
-    np.testing.assert_array_equal(analysis.one_hot_matrix(frame, "labels", 3),
+    np.testing.assert_array_equal(classes.one_hot_matrix(frame, "labels", 3, MULTI),
                                   [[False, True, True], [True, False, False]])
 
 
 def test_class_frequencies_rank_by_count_ties_to_the_lower_class():
     train = pl.DataFrame({"label": [1, 1, 2, 2, 0, 3, 3, 3]})
-    table = analysis.class_frequencies(train, 4, ["a", "b", "c", "d"])
+    table = classes.class_frequencies(train, 4, SINGLE, ["a", "b", "c", "d"])
     assert table["n_train"].to_list() == [1, 2, 2, 3]
     assert table["class_rank"].to_list() == [3, 1, 2, 0]  # d, then b before c (tie), a
     assert table["train_share"].to_list() == pytest.approx([1 / 8, 2 / 8, 2 / 8, 3 / 8])
@@ -60,7 +38,7 @@ def test_class_frequencies_rank_by_count_ties_to_the_lower_class():
 
 def test_class_frequencies_count_every_label_of_a_multi_label_example():
     train = pl.DataFrame({"labels": [[0, 1], [1], [1], []]})  # class indices, as in data/
-    table = analysis.class_frequencies(train, 2)
+    table = classes.class_frequencies(train, 2, MULTI)
     assert table["n_train"].to_list() == [1, 3]
     assert table["class_rank"].to_list() == [1, 0]
     assert table["class_name"].to_list() == ["0", "1"]
@@ -70,7 +48,7 @@ def test_single_label_class_scores_are_per_class_recall_over_seeds():
     labels = np.array([0, 0, 1, 1, 1])
     preds = np.array([[0, 1, 1, 1, 0],    # seed 0: class 0 1/2, class 1 2/3
                       [0, 0, 0, 0, 1]])   # seed 1: class 0 2/2, class 1 1/3
-    table = analysis.class_scores(single_label_predictions(preds, labels), 3)
+    table = classes.class_scores(single_label_predictions(preds, labels), 3, SINGLE)
     assert table["measure"].unique().to_list() == ["accuracy"]
     by_class = {row["class"]: row for row in table.iter_rows(named=True)}
     assert by_class[0]["score_mean"] == pytest.approx(0.75)
@@ -87,7 +65,7 @@ def test_multi_label_class_scores_are_per_class_f1():
         [[1, 0], [0, 1], [1, 0]],  # class 0: tp 1, fp 1, fn 1 → 0.5; class 1: tp 1 → 1.0
         [[1, 0], [1, 0], [0, 0]],  # class 0: tp 2 → 1.0; class 1: fn 1 → 0.0
     ])
-    table = analysis.class_scores(multi_label_predictions(preds, labels), 2)
+    table = classes.class_scores(multi_label_predictions(preds, labels), 2, MULTI)
     assert table["measure"].unique().to_list() == ["f1"]
     assert table.sort("class")["score_mean"].to_list() == pytest.approx([0.75, 0.5])
 
@@ -95,16 +73,17 @@ def test_multi_label_class_scores_are_per_class_f1():
 def test_multi_label_f1_of_a_class_nobody_has_or_predicts_is_zero():
     labels = np.array([[1, 0], [1, 0]])
     preds = np.array([[[1, 0], [1, 0]], [[1, 0], [0, 0]]])
-    table = analysis.class_scores(multi_label_predictions(preds, labels), 2).sort("class")
+    table = classes.class_scores(multi_label_predictions(preds, labels), 2, MULTI).sort("class")
     assert table["score_mean"].to_list() == pytest.approx([(1 + 2 / 3) / 2, 0.0])
 
 
 def test_class_accuracy_adds_frequencies_and_orders_rows_by_rank():
     labels = np.array([1, 1, 0])
     preds = np.array([[1, 0, 0], [1, 1, 1]])
-    frequencies = analysis.class_frequencies(pl.DataFrame({"label": [1, 1, 0]}), 2,
-                                             ["neg", "pos"])
-    table = analysis.class_accuracy(single_label_predictions(preds, labels), 2, frequencies)
+    frequencies = classes.class_frequencies(pl.DataFrame({"label": [1, 1, 0]}), 2, SINGLE,
+                                            ["neg", "pos"])
+    table = classes.class_accuracy(single_label_predictions(preds, labels), 2, frequencies,
+                                   SINGLE)
     assert table["class_name"].to_list() == ["pos", "neg"]  # most frequent first
     assert table["n_examples"].to_list() == [2, 1]
     assert table["class_share"].to_list() == pytest.approx([2 / 3, 1 / 3])
@@ -123,9 +102,9 @@ def single_label_pies() -> pl.DataFrame:
 
 
 def test_pie_class_distribution_single_label_by_hand():
-    frequencies = analysis.class_frequencies(pl.DataFrame({"label": [0, 0, 1, 2, 2]}), 3,
-                                             ["a", "b", "c"])
-    table = analysis.pie_class_distribution(single_label_pies(), 3, frequencies)
+    frequencies = classes.class_frequencies(pl.DataFrame({"label": [0, 0, 1, 2, 2]}), 3, SINGLE,
+                                            ["a", "b", "c"])
+    table = classes.pie_class_distribution(single_label_pies(), 3, frequencies, SINGLE)
     rows = {row["class_name"]: row for row in table.iter_rows(named=True)}
     # 3 PIEs: two of class a (ids 1, 2), one of class b (id 4)
     assert rows["a"]["n_examples"] == 4 and rows["a"]["n_pies"] == 2
@@ -151,9 +130,9 @@ def test_pie_class_distribution_multi_label_counts_every_class_and_flip():
         "pruned_modal": [[1, 0], [0, 0], [0, 1]],
         "is_pie": [True, True, False],
     })
-    frequencies = analysis.class_frequencies(pl.DataFrame({"labels": [[0, 1], [0]]}), 2,
-                                             ["x", "y"])
-    table = analysis.pie_class_distribution(pies, 2, frequencies).sort("class")
+    frequencies = classes.class_frequencies(pl.DataFrame({"labels": [[0, 1], [0]]}), 2, MULTI,
+                                            ["x", "y"])
+    table = classes.pie_class_distribution(pies, 2, frequencies, MULTI).sort("class")
     assert table["n_examples"].to_list() == [2, 2]
     assert table["n_pies"].to_list() == [2, 1]
     assert table["pie_share"].to_list() == pytest.approx([1.0, 0.5])  # shares of 2 PIEs
@@ -164,66 +143,10 @@ def test_pie_class_distribution_multi_label_counts_every_class_and_flip():
 
 def test_a_split_without_pies_has_no_pie_share():
     pies = single_label_pies().with_columns(pl.lit(False).alias("is_pie"))
-    frequencies = analysis.class_frequencies(pl.DataFrame({"label": [0, 1, 2]}), 3)
-    table = analysis.pie_class_distribution(pies, 3, frequencies)
+    frequencies = classes.class_frequencies(pl.DataFrame({"label": [0, 1, 2]}), 3, SINGLE)
+    table = classes.pie_class_distribution(pies, 3, frequencies, SINGLE)
     assert table["pie_share"].null_count() == 3
     assert table["over_representation"].null_count() == 3
-
-
-# --------------------------------------------------------------------------------------
-# Null rate for multi-label
-# --------------------------------------------------------------------------------------
-
-
-def test_multi_label_null_of_one_class_equals_the_binary_single_label_null():
-    """One class "on"/"off" by majority is a binary vote whose ties go to 0 ("off"), so
-    with the same draws the multi-label null must equal pieflow.nullrate's exactly."""
-    rng = np.random.default_rng(7)
-    dense = rng.integers(0, 2, size=(6, 40))
-    pruned = (rng.random((5, 40)) < 0.7).astype(np.int64)
-    labels = np.zeros(40, dtype=np.int64)
-    single = null_rate_table(single_label_predictions(dense, labels),
-                             single_label_predictions(pruned, labels), 2, repeats=50, seed=3)
-    multi = analysis.multi_label_null_rate_table(
-        multi_label_predictions(dense[..., None], labels[:, None]),
-        multi_label_predictions(pruned[..., None], labels[:, None]), repeats=50, seed=3)
-    assert multi.columns == single.columns
-    for column in single.columns:
-        assert multi[column].to_list() == pytest.approx(single[column].to_list()), column
-
-
-def test_multi_label_null_counts_an_example_once_however_many_classes_flip():
-    dense = np.zeros((4, 3, 2), dtype=np.int64)
-    pruned = np.zeros((2, 3, 2), dtype=np.int64)
-    pruned[:, 0, :] = 1  # example 0: both classes flip
-    pruned[:, 1, 1] = 1  # example 1: one class flips
-    null, pies, size = analysis.multi_label_null_draws(dense, pruned, 5,
-                                                       np.random.default_rng(0))
-    assert size == 2
-    assert null.tolist() == [0] * 5
-    assert pies.tolist() == [2] * 5
-
-
-def test_multi_label_null_half_votes_are_off():
-    # One example, one class, dense votes 1, 1, 0, 0 in halves of 2: a half is "on" only
-    # when it holds both 1s (2 of the 3 splits keep them apart: both halves tied, "off").
-    dense = np.array([1, 1, 0, 0]).reshape(4, 1, 1)
-    null, _, _ = analysis.multi_label_null_draws(dense, dense, 3000, np.random.default_rng(1))
-    assert null.mean() == pytest.approx(1 / 3, abs=0.04)
-
-
-def test_null_rate_dispatches_on_the_kind_of_predictions():
-    labels = np.zeros(10, dtype=np.int64)
-    dense = np.zeros((4, 10), dtype=np.int64)
-    single = analysis.null_rate(single_label_predictions(dense, labels),
-                                single_label_predictions(dense + 1, labels), 2, repeats=5)
-    multi = analysis.null_rate(multi_label_predictions(dense[..., None], labels[:, None]),
-                               multi_label_predictions(dense[..., None] + 1, labels[:, None]),
-                               1, repeats=5)
-    for table in (single, multi):
-        row = table.row(0, named=True)
-        assert (row["null_mean"], row["pies_mean"], row["excess_share_mean"]) == (0, 10, 1.0)
-        assert row["n_pies_full"] == 10 and row["population_size"] == 2
 
 
 # --------------------------------------------------------------------------------------
@@ -242,10 +165,10 @@ def test_accuracy_with_collapse_judges_dense_by_the_same_rule():
         "sparsity": [50, 90], "split": ["test"] * 2, "majority_share": [0.4, 0.4],
         "collapsed": [False, True],
     })
-    table = analysis.accuracy_with_collapse(accuracy, summary).sort("sparsity")
+    table = collapse.accuracy_with_collapse(accuracy, summary).sort("sparsity")
     assert table["collapsed"].to_list() == [True, False, True]  # 0.405 ≤ 0.4 + 0.01
     assert table["majority_share"].to_list() == [0.4] * 3
-    flagged = analysis.with_collapsed(accuracy, summary).sort("sparsity")
+    flagged = collapse.with_collapsed(accuracy, summary).sort("sparsity")
     assert flagged["collapsed"].to_list() == [None, False, True]
 
 
@@ -256,8 +179,8 @@ def test_accuracy_with_collapse_judges_dense_by_the_same_rule():
 
 def test_joined_text_appends_the_pair():
     data = pl.DataFrame({"text": ["a b", "c", None], "text_pair": [None, "d", "e"]})
-    assert analysis.joined_text(data).to_list() == ["a b", "c d", " e"]
-    assert analysis.joined_text(data.drop("text_pair")).to_list() == ["a b", "c", ""]
+    assert text.joined_text(data).to_list() == ["a b", "c d", " e"]
+    assert text.joined_text(data.drop("text_pair")).to_list() == ["a b", "c", ""]
 
 
 class SpaceTokenizer:
@@ -274,11 +197,11 @@ class SpaceTokenizer:
 def test_token_counts_are_untruncated_and_flag_what_the_model_cut():
     data = pl.DataFrame({"example_id": [5, 6], "text": ["a b c", "a"],
                          "text_pair": [None, None]})
-    counts = analysis.token_counts(SpaceTokenizer(), data, max_length=4)
+    counts = tokens.token_counts(SpaceTokenizer(), data, max_length=4)
     assert counts["n_tokens"].to_list() == [3, 1]
     assert counts["truncated"].to_list() == [True, False]  # 3 + 2 specials > 4
     paired = data.with_columns(pl.Series("text_pair", ["d", "e f"]))
-    counts = analysis.token_counts(SpaceTokenizer(), paired, max_length=6)
+    counts = tokens.token_counts(SpaceTokenizer(), paired, max_length=6)
     assert counts["n_tokens"].to_list() == [4, 3]
     assert counts["truncated"].to_list() == [True, False]  # 7 > 6, 6 ≤ 6 (3 specials)
 
@@ -291,7 +214,7 @@ def test_text_comparison_per_split_with_hand_computed_effects():
                              "example_id": [0, 1, 2, 3] * 2,
                              "n_words": [3, 4, 1, 2, 3, 4, 1, 2],
                              "mean_zipf": [1.0, 2.0, 3.0, 4.0, 1.0, 2.0, 3.0, 4.0]})
-    table = analysis.text_comparison(pies, features)
+    table = text.text_comparison(pies, features)
     rows = {(r["split"], r["feature"]): r for r in table.iter_rows(named=True)}
     assert rows[("test", "n_words")]["rank_biserial"] == pytest.approx(1.0)  # U = 4 of 4
     assert rows[("test", "mean_zipf")]["rank_biserial"] == pytest.approx(-1.0)
@@ -304,7 +227,7 @@ def test_text_comparison_per_split_with_hand_computed_effects():
 
 def test_holm_over_table_uses_every_test_as_one_family():
     table = pl.DataFrame({"p_value": [0.01, 0.04, 0.03, None]})
-    adjusted = analysis.holm_over_table(table)
+    adjusted = text.holm_over_table(table)
     assert adjusted.name == "p_holm_all"
     assert adjusted.to_list()[:3] == pytest.approx([0.03, 0.06, 0.06])
     assert adjusted.is_nan().to_list()[3]
@@ -327,7 +250,7 @@ def test_pie_examples_take_the_most_agreed_on_pies_with_class_names():
                          "text": [f"text {i}" for i in range(6)], "text_pair": [None] * 6})
     influence = pl.DataFrame({"split": ["test"] * 6, "example_id": list(range(6)),
                               "el2n": [0.1 * i for i in range(6)]})
-    table = analysis.pie_examples(pies, data, ["neg", "neu", "pos"], influence, k=2)
+    table = examples.pie_examples(pies, data, ["neg", "neu", "pos"], SINGLE, influence, k=2)
     # PIEs 1 (0.6), 2 (0.9, dense 0.5), 4 (0.9, dense 0.8): top 2 are 4 then 2
     assert table["example_id"].to_list() == [4, 2]
     assert table["rank"].to_list() == [0, 1]
@@ -349,7 +272,7 @@ def test_pie_examples_multi_label_names_every_class_on():
         "flipped_classes": [[0], [1]],
     })
     data = pl.DataFrame({"split": ["test"] * 2, "example_id": [0, 1], "text": ["a", "b"]})
-    table = analysis.pie_examples(pies, data, ["earn", "acq", "crude"])
+    table = examples.pie_examples(pies, data, ["earn", "acq", "crude"], MULTI)
     assert table["label_name"].to_list() == ["earn, acq", "crude"]
     assert table["dense_modal_name"].to_list() == ["earn", "crude"]
     assert table["pruned_modal_name"].to_list() == ["(none)", "acq, crude"]
@@ -363,8 +286,6 @@ def test_pie_examples_multi_label_names_every_class_on():
 
 
 def test_table_view_escapes_text_and_shades_collapsed_rows():
-    from pieflow.plots import table_view_html
-
     frame = pl.DataFrame({"text": ["<b>bold</b> & co", "fine"], "x": [0.123456, None],
                           "collapsed": [True, None]})
     page = table_view_html(frame, "A <title>", "what it shows", source="t.parquet")

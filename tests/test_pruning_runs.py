@@ -2,11 +2,12 @@ import pytest
 import torch
 from conftest import encoded
 
-import pieflow.runs as runs
-from pieflow.models import build_model
-from pieflow.pruning.masks import achieved_sparsity, prunable_parameters
-from pieflow.pruning.methods import BUILTIN_METHODS, MethodSpec, method_spec
-from pieflow.runs import run_pruning, train_dense
+import pieflow.prune.schedules as schedules
+from pieflow.models.classifiers import build_model
+from pieflow.prune.masks import achieved_sparsity, prunable_parameters
+from pieflow.prune.methods import BUILTIN_METHODS, MethodSpec
+from pieflow.prune.schedules import run_pruning
+from pieflow.train.dense import train_dense
 
 CPU = torch.device("cpu")
 
@@ -54,14 +55,14 @@ def test_rewinding_restores_initial_weights_bit_for_bit(
     run = train_dense(spec, data, 3, 2, CPU)
     initial = dict(build_model(spec, 3, 2).named_parameters())
     snapshots = []
-    real_train = runs.train_epochs
+    real_train = schedules.train_epochs
 
     def snapshot_then_train(model, *args, masks, **kwargs):
         snapshots.append(({n: p.detach().clone() for n, p in model.named_parameters()},
                           {n: m.clone() for n, m in masks.items()}))
         return real_train(model, *args, masks=masks, **kwargs)
 
-    monkeypatch.setattr(runs, "train_epochs", snapshot_then_train)
+    monkeypatch.setattr(schedules, "train_epochs", snapshot_then_train)
     run_pruning(spec, BUILTIN_METHODS["imp-wr"], 0.5, data, 3, 2, CPU,
                 dense=(run.model, run.state))
     assert len(snapshots) == 3
@@ -95,18 +96,25 @@ def test_at_init_pruning_starts_from_the_dense_seeds_initialisation(bilstm_spec,
 
 
 def test_user_defined_methods_and_unknown_names():
-    custom = method_spec("g", {"g": {"score": "magnitude", "schedule": "at_init",
-                                     "scope": "global"}})
+    from pieflow.config import method_params
+    from pieflow.prune.scores import SCORES
+
+    config = {"method_definitions": {"g": {"score": "magnitude", "schedule": "at_init",
+                                           "scope": "global"}}}
+    custom = MethodSpec(**method_params(config, "g"))
     assert custom == MethodSpec("magnitude", "at_init", scope="global")
-    with pytest.raises(ValueError, match="unknown pruning method 'nope'"):
-        method_spec("nope")
+    assert MethodSpec(**method_params(config, "imp")) == BUILTIN_METHODS["imp"]
+    with pytest.raises(ValueError, match="unknown score 'nope'"):
+        MethodSpec("nope", "at_init")
+    # every built-in method's score is a registered score
+    assert {spec.score for spec in BUILTIN_METHODS.values()} <= set(SCORES)
 
 
 def test_late_rewinding_goes_back_to_the_dense_weights_after_that_epoch(bilstm_spec, tweets):
     spec = spec_of("bilstm", {}, bilstm_spec)
     data = encoded(spec, tweets.splits["train"])
     dense_after_one = train_dense(spec, data, 3, 5, CPU).model  # spec epochs = 1
-    point = runs.rewind_point(spec, data, 3, 5, CPU, epoch=1)
+    point = schedules.rewind_point(spec, data, 3, 5, CPU, epoch=1)
     for name, param in dense_after_one.named_parameters():
         assert torch.equal(point[name], param.detach()), name
     late = MethodSpec("magnitude", "iterative", "rewind", rewind_epoch=1)
@@ -119,8 +127,8 @@ def test_late_rewinding_goes_back_to_the_dense_weights_after_that_epoch(bilstm_s
 @pytest.mark.parametrize("family", ["bert", "bilstm"])
 def test_pruned_weights_are_zero_after_every_optimiser_step(family, tiny_bert_spec,
                                                              bilstm_spec, tweets):
-    from pieflow.pruning.masks import full_masks, next_masks
-    from pieflow.training import TrainState, make_optimizer, train_epochs
+    from pieflow.prune.masks import full_masks, next_masks
+    from pieflow.train.loop import TrainState, make_optimizer, train_epochs
 
     spec = spec_of(family, tiny_bert_spec, bilstm_spec)
     data = encoded(spec, tweets.splits["train"])

@@ -200,7 +200,7 @@ def test_every_job_went_through_sbatch(slurm_run):
     assert finished + Counter({"fail_until_fixed": 1}) == run.planned
     # ... and all but the local target rule `all` as part of a SLURM job: alone, or
     # bundled in a group job. Seeds were bundled: the 4 train_dense jobs into one
-    # SLURM job, the 4 prune_model jobs into another, the 2 find_pies into a third.
+    # SLURM job, the 4 prune_model jobs into another, the 2 diff_cell jobs into a third.
     remote = Counter(single.values())
     for _, members in groups:
         remote.update(members.values())
@@ -295,7 +295,7 @@ def bilstm_lr_changed(slurm_run):
 def test_a_changed_learning_rate_reruns_only_that_model(slurm_run, bilstm_lr_changed):
     jobs = planned_jobs(bilstm_lr_changed, "--profile", str(CI_PROFILE))
     assert len(jobs["train_dense"]) == 2  # the bilstm's two seeds
-    for rule in ("train_dense", "prune_model", "predict_cell", "find_pies",
+    for rule in ("train_dense", "prune_model", "predict_cell", "diff_cell",
                  "score_influence"):
         assert jobs.get(rule), rule
         assert all(job["model"] == "bilstm" for job in jobs[rule]), rule
@@ -344,8 +344,8 @@ def test_cluster_profile_bundles_gpu_jobs(tmp_path, tiny_bert_dir):
         assert resources[rule]["slurm_partition"] == "<your-gpu-partition>", rule
         assert resources[rule]["slurm_account"] == "<your-account>", rule
     assert resources["prune_model"]["runtime"] == "60"  # 60 * attempt, attempt 1
-    assert resources["find_pies"]["slurm_partition"] == "<your-cpu-partition>"
-    assert "gpu" not in resources["find_pies"]
+    assert resources["diff_cell"]["slurm_partition"] == "<your-cpu-partition>"
+    assert "gpu" not in resources["diff_cell"]
     groups = re.findall(r"Group job (\w+) \(jobs", log)
     assert Counter(groups)["prune_seeds"] == 5  # 48 jobs in bundles of 10
     assert Counter(groups)["dense_seeds"] == 3  # 24 jobs

@@ -8,7 +8,8 @@ import polars as pl
 import pytest
 from hub_fixtures import make_imdb, make_reuters, make_snli
 
-from pieflow.data import DataError, load_dataset_from_config
+from pieflow.data.prepare import load_dataset_from_config
+from pieflow.data.splits import DataError
 
 
 def test_snli_pairs_drop_unlabelled(tmp_path):

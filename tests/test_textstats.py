@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable, Sequence, Sized
 
 import numpy as np
 import polars as pl
 import pytest
 
-from pieflow.textstats import (
+from pieflow.analysis.textstats import (
     compare_groups,
-    count_tokens,
     holm,
     pyphen_syllables,
     rank_biserial,
@@ -23,6 +23,12 @@ TEXTS = [
     "promulgated comprehensive regulations.",
     "the the the dog",
 ]
+
+
+def count_tokens(texts: Sequence[str], tokenize: Callable[[str], Sized]) -> list[int]:
+    """Model tokens per text, e.g. ``count_tokens(texts, hf_tokenizer.tokenize)`` (the
+    workflow counts with :func:`pieflow.analysis.tokens.token_counts`)."""
+    return [len(tokenize(text)) for text in texts]
 
 
 def test_holm_matches_a_hand_computed_case():

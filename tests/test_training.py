@@ -3,9 +3,9 @@ import torch
 from conftest import encoded
 
 from pieflow import io
-from pieflow.models import build_model, load_trainable_state, trainable_state
-from pieflow.runs import train_dense
-from pieflow.training import (
+from pieflow.models.classifiers import build_model, load_trainable_state, trainable_state
+from pieflow.train.dense import train_dense
+from pieflow.train.loop import (
     TrainState,
     load_optimizer_tensors,
     make_optimizer,

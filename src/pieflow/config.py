@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pieflow.pruning.methods import BUILTIN_METHODS, MethodSpec
-
-DENSE = "dense"
+from pieflow.layout import DENSE, VECTORS_DIR, Cell, fill
+from pieflow.prune.methods import BUILTIN_METHODS, MethodSpec
 
 # Keys of a model entry that shape its weights (any change retrains it).
 _TRAINING_KEYS = ("family", "pretrained", "vectors", "hidden_size", "trust_remote_code",
@@ -68,14 +67,14 @@ def seeds(config: dict[str, Any]) -> list[int]:
     return list(range(config["seeds"]))
 
 
-def pruned_cells(config: dict[str, Any]) -> list[tuple[str, str, str, int]]:
+def pruned_cells(config: dict[str, Any]) -> list[Cell]:
     """Every (dataset, model, method, sparsity) pruned cell the config asks for."""
     cells = []
     for dataset in config["datasets"]:
         for model, spec in config["models"].items():
             for method in spec.get("methods", config["methods"]):
                 for sparsity in spec.get("sparsities", config["sparsities"]):
-                    cells.append((dataset, model, method, int(sparsity)))
+                    cells.append(Cell(dataset, model, method, int(sparsity)))
     return cells
 
 
@@ -83,10 +82,6 @@ def uses_vector_file(config: dict[str, Any], model: str) -> bool:
     """A BiLSTM over a GloVe-format file (prepared per dataset by ``prepare_vectors``)."""
     spec = config["models"][model]
     return spec["family"] == "bilstm" and spec.get("vectors", "embedded") != "embedded"
-
-
-def vectors_dir(dataset: str, model: str) -> str:
-    return f"results/{dataset}/{model}/vectors"
 
 
 def model_spec(config: dict[str, Any], dataset: str, model: str) -> dict[str, Any]:
@@ -102,7 +97,7 @@ def _model_view(config: dict[str, Any], dataset: str, model: str, keys) -> dict[
     spec = model_spec(config, dataset, model)
     view = {key: spec[key] for key in keys if key in spec}
     if uses_vector_file(config, model):
-        view["word_vectors"] = vectors_dir(dataset, model)
+        view["word_vectors"] = fill(VECTORS_DIR, dataset=dataset, model=model)
     return view
 
 

@@ -1,7 +1,7 @@
 """Model tokens per example of one dataset under one model's tokenizer (rule count_tokens)."""
 
+from pieflow.analysis.job import token_counts_job
 from pieflow.logs import log_to
-from pieflow.summaries import token_counts_job
 
 log_to(snakemake.log[0])
 token_counts_job(dict(snakemake.params.spec),

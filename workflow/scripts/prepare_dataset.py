@@ -1,6 +1,6 @@
 """Normalise one dataset into train/validation/test Parquet files (rule prepare_dataset)."""
 
-from pieflow.jobs import prepare_dataset
+from pieflow.data.job import prepare_dataset
 from pieflow.logs import log_to
 
 log_to(snakemake.log[0])

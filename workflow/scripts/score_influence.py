@@ -1,17 +1,12 @@
-"""EL2N of every example from the dense early checkpoints (rule score_influence)."""
+"""EL2N, GraNd, forgetting and final loss of one dense population (rule score_influence)."""
 
-from pieflow.jobs import influence_job, set_threads
+from pieflow.influence.job import influence_job
 from pieflow.logs import log_to
+from pieflow.models.loading import set_threads
 
 log_to(snakemake.log[0])
 set_threads(snakemake.threads)
-influence_job(
-    snakemake.params.spec,
-    list(snakemake.input.early),
-    {split: snakemake.input[split] for split in snakemake.params.splits},
-    snakemake.input.classes,
-    snakemake.input.dense_predictions,
-    snakemake.output[0],
-    learning=list(snakemake.input.learning),
-    grand=snakemake.params.grand,
-)
+influence_job(snakemake.params.spec, list(snakemake.params.seeds), list(snakemake.input.early),
+              {split: snakemake.input[split] for split in snakemake.params.splits},
+              snakemake.input.classes, snakemake.input.meta, snakemake.input.dense_predictions,
+              list(snakemake.input.learning), snakemake.output[0], grand=snakemake.params.grand)

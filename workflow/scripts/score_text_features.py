@@ -1,7 +1,7 @@
 """Text features of every example of one dataset (rule score_text_features)."""
 
+from pieflow.analysis.job import text_features_job
 from pieflow.logs import log_to
-from pieflow.summaries import text_features_job
 
 log_to(snakemake.log[0])
 text_features_job({split: snakemake.input[split] for split in snakemake.params.splits},

@@ -1,8 +1,8 @@
 """Accuracy table, its report view and figure over all cells (rule summarise_accuracy)."""
 
+from pieflow.analysis.job import summarise_accuracy_job
 from pieflow.logs import log_to
-from pieflow.summaries import summarise_accuracy_job
 
 log_to(snakemake.log[0])
-summarise_accuracy_job(list(snakemake.input.metrics), dict(snakemake.output),
-                       pie_summary_path=snakemake.input.summary)
+summarise_accuracy_job(metrics=snakemake.input.metrics, cells=snakemake.params.cells,
+                       summary=snakemake.input.summary, outputs=dict(snakemake.output))

@@ -1,8 +1,8 @@
 """Null-rate table and figure over all pruned cells (rule summarise_null_rate)."""
 
+from pieflow.analysis.job import summarise_null_rate_job
 from pieflow.logs import log_to
-from pieflow.summaries import summarise_null_rate_job
 
 log_to(snakemake.log[0])
-summarise_null_rate_job(list(snakemake.input.null_rates), snakemake.input.summary,
-                        dict(snakemake.output))
+summarise_null_rate_job(null_rates=snakemake.input.null_rates, cells=snakemake.params.cells,
+                        summary=snakemake.input.summary, outputs=dict(snakemake.output))

@@ -1,8 +1,10 @@
 """PIEs vs. non-PIEs on text features over all pruned cells (rule summarise_text)."""
 
+from pieflow.analysis.job import summarise_text_job
 from pieflow.logs import log_to
-from pieflow.summaries import summarise_text_job
 
 log_to(snakemake.log[0])
-summarise_text_job(list(snakemake.input.pies), snakemake.input.summary,
-                   dict(snakemake.output))
+i, p = snakemake.input, snakemake.params
+summarise_text_job(pies=i.pies, cells=p.cells, features=i.features, datasets=p.datasets,
+                   tokens=i.tokens, models=p.models, summary=i.summary,
+                   outputs=dict(snakemake.output))

@@ -1,0 +1,37 @@
+"""Per-cell frames stacked into one table, each row carrying its cell's keys.
+
+The keys come from the rule (``params: cells``, aligned with the cell files), never from
+a path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import polars as pl
+
+from pieflow.layout import CELL_KEYS
+
+SORT_KEYS = [*CELL_KEYS, "split"]
+
+
+def with_keys(frame: pl.DataFrame, keys: Mapping[str, object]) -> pl.DataFrame:
+    """``frame`` with its cell's ``dataset``, ``model``, ``method`` and ``sparsity`` (%)."""
+    return frame.with_columns(
+        pl.lit(keys["dataset"]).alias("dataset"), pl.lit(keys["model"]).alias("model"),
+        pl.lit(keys["method"]).alias("method"),
+        pl.lit(int(keys["sparsity"]), dtype=pl.Int64).alias("sparsity"),
+    )
+
+
+def stack(frames: Sequence[pl.DataFrame]) -> pl.DataFrame:
+    """Cells' tables stacked (single- and multi-label alike), cell keys first and sorted.
+
+    An empty cell's frame only counts when every cell is empty, so a run without any PIE
+    still writes a table with the documented columns.
+    """
+    if not frames:
+        return pl.DataFrame()
+    table = pl.concat([f for f in frames if f.height] or list(frames), how="diagonal_relaxed")
+    keys = [k for k in SORT_KEYS if k in table.columns]
+    return table.select(*keys, pl.exclude(keys)).sort(keys, maintain_order=True)

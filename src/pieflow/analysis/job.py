@@ -1,0 +1,305 @@
+"""The analysis rules' jobs: the stage's only I/O.
+
+Each job receives from its rule every file it reads and the keys that go with them:
+per-cell files with ``cells`` (one key dict per file, in order), per-dataset files with
+``datasets``, per-model files with ``models`` (``{"dataset", "model"}`` dicts). It reads
+what it needs (never the logits), calls the pure functions of the table modules, and
+writes each table as Parquet and, for the report, as an HTML view, with its figures.
+Loops run over cells, never over examples.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import polars as pl
+
+from pieflow import io
+from pieflow.analysis.accuracy import accuracy_table, cell_metrics
+from pieflow.analysis.cells import SORT_KEYS, stack, with_keys
+from pieflow.analysis.classes import class_accuracy, class_frequencies, pie_class_distribution
+from pieflow.analysis.collapse import accuracy_with_collapse, with_collapsed
+from pieflow.analysis.examples import pie_examples, split_texts
+from pieflow.analysis.pies import el2n_bins, pie_summary
+from pieflow.analysis.plots.accuracy import plot_accuracy
+from pieflow.analysis.plots.classes import plot_class_accuracy, plot_pie_classes
+from pieflow.analysis.plots.nullrate import plot_null_rate
+from pieflow.analysis.plots.pies import plot_el2n_bins, plot_pie_accuracy, plot_pie_share
+from pieflow.analysis.plots.text import plot_text_effects
+from pieflow.analysis.text import (
+    dataset_text_features,
+    text_comparison,
+    with_holm_over_table,
+    with_token_counts,
+)
+from pieflow.analysis.tokens import token_counts
+from pieflow.analysis.views import write_table_view
+from pieflow.labels import LabelKind, label_kind
+
+log = logging.getLogger(__name__)
+
+Keys = Mapping[str, Any]
+Model = tuple[str, str]
+INFLUENCE_COLUMNS = ["split", "example_id", "el2n"]
+
+
+# --------------------------------------------------------------------------------------
+# Reading and writing
+# --------------------------------------------------------------------------------------
+
+
+def _by_dataset(paths: Sequence[str], datasets: Sequence[str]) -> dict[str, str]:
+    return dict(zip(datasets, paths, strict=True))
+
+
+def _by_model(paths: Sequence[str], models: Sequence[Keys]) -> dict[Model, str]:
+    return {(m["dataset"], m["model"]): p for p, m in zip(paths, models, strict=True)}
+
+
+def _model(keys: Keys) -> Model:
+    return keys["dataset"], keys["model"]
+
+
+def _label_kinds(meta: Sequence[str], datasets: Sequence[str]) -> dict[str, LabelKind]:
+    """Each dataset's label kind, as recorded when it was prepared."""
+    return {dataset: label_kind(io.read_json(path))
+            for dataset, path in _by_dataset(meta, datasets).items()}
+
+
+def _read_predictions(path: str, kind: LabelKind, extra: Iterable[str] = ()) -> pl.DataFrame:
+    """The columns of a predictions file the analyses need (never the logits)."""
+    columns = ["seed", "split", "example_id", kind.label_column, kind.pred_column, *extra]
+    return pl.read_parquet(path, columns=columns)
+
+
+def _flag(table: pl.DataFrame, summary: pl.DataFrame) -> pl.DataFrame:
+    return table if table.is_empty() else with_collapsed(table, summary)
+
+
+def _write(table: pl.DataFrame, outputs: Mapping[str, str], key: str, title: str,
+           description: str) -> None:
+    io.write_parquet(table, outputs[key])
+    if f"{key}_view" in outputs:
+        write_table_view(table, outputs[f"{key}_view"], title, description,
+                         source=str(outputs[key]))
+
+
+# --------------------------------------------------------------------------------------
+# Accuracy, PIEs, EL2N, null rate
+# --------------------------------------------------------------------------------------
+
+
+def summarise_accuracy_job(metrics: Sequence[str], cells: Sequence[Keys], summary: str,
+                           outputs: Mapping[str, str]) -> None:
+    """Accuracy of every population (dense and pruned), flagged by the PIE summary."""
+    frames = [cell_metrics(pl.read_parquet(path), keys)
+              for path, keys in zip(metrics, cells, strict=True)]
+    table = accuracy_table(pl.concat(frames, how="diagonal_relaxed"))
+    table = accuracy_with_collapse(table, pl.read_parquet(summary)).sort(SORT_KEYS)
+    _write(table, outputs, "table", "Accuracy per population",
+           "Accuracy and macro-F1 per dataset × model × method × sparsity and split, mean "
+           "and standard deviation over seeds (dense = method 'dense', sparsity 0).")
+    plot_accuracy(table, outputs["figure"])
+    log.info("accuracy table: %d rows", table.height)
+
+
+def summarise_pies_job(pies: Sequence[str], pruned: Sequence[str], cells: Sequence[Keys],
+                       dense: Sequence[str], influence: Sequence[str],
+                       models: Sequence[Keys], meta: Sequence[str],
+                       datasets: Sequence[str], outputs: Mapping[str, str]) -> None:
+    """PIE summary and EL2N bins of every pruned cell against its dense population."""
+    kinds = _label_kinds(meta, datasets)
+    dense_of, influence_of = _by_model(dense, models), _by_model(influence, models)
+    summaries, bins = [], []
+    current: tuple[Model | None, pl.DataFrame | None, pl.DataFrame | None] = (None, None, None)
+    for pies_path, pruned_path, keys in zip(pies, pruned, cells, strict=True):
+        kind, model = kinds[keys["dataset"]], _model(keys)
+        if current[0] != model:  # cells come grouped by dataset × model: one dense at a time
+            current = (model, _read_predictions(dense_of[model], kind, ["loss"]),
+                       pl.read_parquet(influence_of[model], columns=INFLUENCE_COLUMNS))
+        _, dense_predictions, scores = current
+        cell_pies = pl.read_parquet(pies_path)
+        pruned_predictions = _read_predictions(pruned_path, kind, ["loss"])
+        summaries.append(with_keys(pie_summary(cell_pies, dense_predictions,
+                                               pruned_predictions, kind, scores), keys))
+        bins.append(with_keys(el2n_bins(dense_predictions, pruned_predictions, scores,
+                                        cell_pies), keys))
+        log.info("%s: %d PIEs", "/".join(map(str, keys.values())), cell_pies["is_pie"].sum())
+    summary = stack(summaries)
+    binned = with_collapsed(stack(bins), summary).sort([*SORT_KEYS, "el2n_bin"])
+    _write(summary, outputs, "summary", "PIEs per pruned cell",
+           "PIE count and share per pruned cell and split, with the accuracy of the dense "
+           "and pruned populations on PIEs, non-PIEs and all examples (mean over seeds), "
+           "the collapse flag and the share of top-decile EL2N examples that are PIEs.")
+    _write(binned, outputs, "el2n_bins", "Loss change by EL2N bin",
+           "Mean (pruned − dense) loss over same-seed pairs in 20 equal-frequency EL2N "
+           "bins (0 = easiest), with standard errors and the share of PIEs per bin.")
+    plot_pie_share(summary, outputs["pie_figure"])
+    plot_el2n_bins(binned, outputs["el2n_figure"])
+    if "accuracy_figure" in outputs:
+        plot_pie_accuracy(summary, outputs["accuracy_figure"])
+
+
+def summarise_null_rate_job(null_rates: Sequence[str], cells: Sequence[Keys], summary: str,
+                            outputs: Mapping[str, str]) -> None:
+    """The per-cell null rates (diff stage) in one table, flagged and drawn."""
+    table = stack([with_keys(pl.read_parquet(path), keys)
+                   for path, keys in zip(null_rates, cells, strict=True)])
+    table = _flag(table, pl.read_parquet(summary))
+    _write(table, outputs, "table", "PIEs in excess of the null rate",
+           "Per pruned cell and split: modal-label disagreements between two disjoint "
+           "halves of the dense seeds (null), between a dense half and as many pruned "
+           "seeds (PIEs) and their difference (excess), as counts and shares: mean and "
+           "95 % percentile interval over random seed draws.")
+    plot_null_rate(table, outputs["figure"])
+
+
+# --------------------------------------------------------------------------------------
+# Classes
+# --------------------------------------------------------------------------------------
+
+
+def summarise_classes_job(predictions: Sequence[str], cells: Sequence[Keys],
+                          pies: Sequence[str], pie_cells: Sequence[Keys],
+                          train: Sequence[str], classes: Sequence[str], meta: Sequence[str],
+                          datasets: Sequence[str], summary: str,
+                          outputs: Mapping[str, str]) -> None:
+    """Per-class scores of every population and the PIE class distribution per cell.
+
+    ``cells`` go with ``predictions`` (dense and pruned), ``pie_cells`` with ``pies``;
+    ``train``, ``classes`` and ``meta`` with ``datasets``.
+    """
+    kinds = _label_kinds(meta, datasets)
+    train_of, classes_of = _by_dataset(train, datasets), _by_dataset(classes, datasets)
+    frequencies: dict[str, tuple[int, pl.DataFrame]] = {}
+    for dataset, kind in kinds.items():
+        names = io.read_json(classes_of[dataset])
+        data = pl.read_parquet(train_of[dataset], columns=[kind.label_column])
+        frequencies[dataset] = (len(names), class_frequencies(data, len(names), kind, names))
+
+    scores = []
+    for path, keys in zip(predictions, cells, strict=True):
+        kind = kinds[keys["dataset"]]
+        num_classes, frequency = frequencies[keys["dataset"]]
+        scores.append(with_keys(class_accuracy(_read_predictions(path, kind), num_classes,
+                                               frequency, kind), keys))
+    distribution = []
+    for path, keys in zip(pies, pie_cells, strict=True):
+        kind = kinds[keys["dataset"]]
+        num_classes, frequency = frequencies[keys["dataset"]]
+        distribution.append(with_keys(pie_class_distribution(
+            pl.read_parquet(path), num_classes, frequency, kind), keys))
+    flags = pl.read_parquet(summary)
+    order = [*SORT_KEYS, "class_rank"]
+    scores_table = (_flag(stack(scores), flags)
+                    .with_columns(pl.col("n_seeds").cast(pl.Int64)).sort(order))
+    distribution_table = _flag(stack(distribution), flags).sort(order)
+    _write(scores_table, outputs, "class_accuracy", "Per-class accuracy / F1",
+           "Per population, split and class: the class's accuracy (its recall; "
+           "single-label) or F1 (multi-label), mean and standard deviation over seeds, "
+           "with the class's frequency; class_rank 0 = most frequent class in training.")
+    _write(distribution_table, outputs, "pie_classes", "PIE class distribution",
+           "Per pruned cell, split and class: the class's share among all examples vs. "
+           "among PIEs (over_representation = pie_share / class_share), the share of the "
+           "class's examples that are PIEs, and how often the dense / pruned vote is the "
+           "class on PIEs.")
+    plot_class_accuracy(scores_table, outputs["class_accuracy_figure"])
+    plot_pie_classes(distribution_table, outputs["pie_classes_figure"])
+
+
+# --------------------------------------------------------------------------------------
+# Text
+# --------------------------------------------------------------------------------------
+
+
+def text_features_job(split_paths: Mapping[str, str], output: str) -> None:
+    """Length, readability and vocabulary features of every example of a dataset."""
+    splits = {split: pl.read_parquet(path) for split, path in split_paths.items()}
+    features = dataset_text_features(splits)
+    io.write_parquet(features, output)
+    log.info("text features of %d examples (%s)", features.height, ", ".join(sorted(splits)))
+
+
+def token_counts_job(spec: Mapping[str, Any], split_paths: Mapping[str, str],
+                     output: str) -> None:
+    """Tokens per example under the model's own tokenizer (untruncated)."""
+    from pieflow.models.classifiers import load_tokenizer  # torch: only this job needs it
+
+    tokenizer = load_tokenizer(dict(spec))
+    frames = [token_counts(tokenizer, pl.read_parquet(path), spec.get("max_length"))
+              .with_columns(pl.lit(split).alias("split"))
+              for split, path in sorted(split_paths.items())]
+    table = pl.concat(frames).select("split", "example_id", "n_tokens", "truncated")
+    io.write_parquet(table, output)
+    log.info("tokens per example: median %s, %d truncated", table["n_tokens"].median(),
+             table["truncated"].sum())
+
+
+def summarise_text_job(pies: Sequence[str], cells: Sequence[Keys],
+                       features: Sequence[str], datasets: Sequence[str],
+                       tokens: Sequence[str], models: Sequence[Keys], summary: str,
+                       outputs: Mapping[str, str]) -> None:
+    """PIEs vs. non-PIEs on every text feature, per cell and split."""
+    features_of, tokens_of = _by_dataset(features, datasets), _by_model(tokens, models)
+    per_model: dict[Model, pl.DataFrame] = {}
+    tables = []
+    for path, keys in zip(pies, cells, strict=True):
+        model = _model(keys)
+        if model not in per_model:
+            per_model[model] = with_token_counts(
+                pl.read_parquet(features_of[keys["dataset"]]),
+                pl.read_parquet(tokens_of[model], columns=["split", "example_id", "n_tokens"]))
+        tables.append(with_keys(text_comparison(pl.read_parquet(path), per_model[model]),
+                                keys))
+    table = with_holm_over_table(_flag(stack(tables), pl.read_parquet(summary)))
+    _write(table, outputs, "table", "Text features: PIEs vs. non-PIEs",
+           "Per pruned cell, split and text feature: medians of PIEs and non-PIEs, "
+           "two-sided Mann–Whitney U, rank-biserial effect (> 0: PIEs higher), Holm "
+           "p-value over the features of a cell and split (p_holm) and over the whole "
+           "table (p_holm_all).")
+    plot_text_effects(table, outputs["figure"])
+
+
+# --------------------------------------------------------------------------------------
+# Example PIEs
+# --------------------------------------------------------------------------------------
+
+
+def summarise_pie_examples_job(pies: Sequence[str], cells: Sequence[Keys],
+                               texts: Sequence[str], text_keys: Sequence[Keys],
+                               classes: Sequence[str], meta: Sequence[str],
+                               datasets: Sequence[str], influence: Sequence[str],
+                               models: Sequence[Keys], summary: str,
+                               outputs: Mapping[str, str], k: int) -> None:
+    """The ``k`` most agreed-on PIEs of every pruned cell, with texts and class names.
+
+    ``texts`` are the prepared splits, ``text_keys`` their ``{"dataset", "split"}``.
+    """
+    kinds = _label_kinds(meta, datasets)
+    classes_of, influence_of = _by_dataset(classes, datasets), _by_model(influence, models)
+    text_of = {(t["dataset"], t["split"]): p for p, t in zip(texts, text_keys, strict=True)}
+    read_texts: dict[tuple[str, str], pl.DataFrame] = {}
+    scores: dict[Model, pl.DataFrame] = {}
+    tables = []
+    for path, keys in zip(pies, cells, strict=True):
+        dataset, model = keys["dataset"], _model(keys)
+        cell_pies = pl.read_parquet(path)
+        splits = sorted(cell_pies.get_column("split").unique().to_list())
+        for split in splits:
+            if (dataset, split) not in read_texts:
+                read_texts[dataset, split] = pl.read_parquet(text_of[dataset, split])
+        if model not in scores:
+            scores[model] = pl.read_parquet(influence_of[model], columns=INFLUENCE_COLUMNS)
+        data = split_texts({split: read_texts[dataset, split] for split in splits})
+        tables.append(with_keys(pie_examples(
+            cell_pies, data, io.read_json(classes_of[dataset]), kinds[dataset],
+            scores[model], k=k), keys))
+    table = _flag(stack(tables), pl.read_parquet(summary))
+    if table.height:
+        table = table.sort([*SORT_KEYS, "rank"])
+    _write(table, outputs, "table", "Example PIEs",
+           f"Per pruned cell and split, the {k} PIEs on which the pruned population agrees "
+           "most (pruned_agreement, then dense_agreement): text, true label and both "
+           "populations' modal labels.")

@@ -1,0 +1,112 @@
+"""PIEs per pruned cell: counts, accuracies on PIEs, the collapse flag, and where pruning
+costs loss by EL2N difficulty.
+
+Pure functions of one cell's frames (its ``pies.parquet``, the dense and pruned
+predictions, the model's influence scores), vectorised over examples.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from pieflow.analysis.collapse import collapse_rule
+from pieflow.labels import LabelKind
+
+EL2N_BINS = 20
+TOP_EL2N_SHARE = 0.1
+_SUBSETS = ("on_pies", "on_non_pies", "on_all")
+
+
+def seed_accuracy_on(predictions: pl.DataFrame, pies: pl.DataFrame,
+                     kind: LabelKind) -> pl.DataFrame:
+    """Mean over seeds of each model's accuracy on PIEs, non-PIEs and all examples."""
+    joined = predictions.join(pies.select("split", "example_id", "is_pie"),
+                              on=["split", "example_id"])
+    correct = kind.correct_expr()
+    per_seed = joined.group_by(["split", "seed"]).agg(
+        correct.filter(pl.col("is_pie")).mean().alias("on_pies"),
+        correct.filter(~pl.col("is_pie")).mean().alias("on_non_pies"),
+        correct.mean().alias("on_all"),
+    )
+    return per_seed.group_by("split").agg(pl.col(*_SUBSETS).mean())
+
+
+def pie_summary(
+    pies: pl.DataFrame,
+    dense_predictions: pl.DataFrame,
+    pruned_predictions: pl.DataFrame,
+    kind: LabelKind,
+    influence: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """PIE count and share per split of one cell, with accuracies and a collapse flag.
+
+    ``collapsed``: the pruned models are on average no better than always answering the
+    most frequent label (``majority_share``; see :mod:`pieflow.analysis.collapse`).
+    """
+    counts = pies.group_by("split").agg(
+        pl.len().alias("n_examples"),
+        pl.col("is_pie").sum().alias("n_pies"),
+        pl.col("is_pie").mean().alias("pie_share"),
+        pl.col("tie").sum().alias("n_ties"),
+        (pl.col(kind.label_column).value_counts(sort=True).first().struct.field("count")
+         / pl.len()).alias("majority_share"),
+    )
+    dense_acc = seed_accuracy_on(dense_predictions, pies, kind).rename(
+        {c: f"dense_accuracy_{c}" for c in _SUBSETS})
+    pruned_acc = seed_accuracy_on(pruned_predictions, pies, kind).rename(
+        {c: f"pruned_accuracy_{c}" for c in _SUBSETS})
+    summary = counts.join(dense_acc, on="split").join(pruned_acc, on="split")
+    summary = summary.with_columns(collapse_rule("pruned_accuracy_on_all").alias("collapsed"))
+    if influence is not None:
+        top = top_el2n_pie_share(pies, influence)
+        summary = summary.join(top, on="split", how="left")
+    return summary.sort("split")
+
+
+def top_el2n_pie_share(pies: pl.DataFrame, influence: pl.DataFrame,
+                       top_share: float = TOP_EL2N_SHARE) -> pl.DataFrame:
+    """Share of the top-``top_share`` EL2N examples (per split) that are PIEs."""
+    joined = pies.join(influence.select("split", "example_id", "el2n"),
+                       on=["split", "example_id"])
+    ranked = joined.with_columns(
+        (pl.col("el2n").rank("ordinal", descending=True).over("split")
+         <= (pl.len().over("split") * top_share).ceil()).alias("top"))
+    return ranked.filter(pl.col("top")).group_by("split").agg(
+        pl.col("is_pie").mean().alias("top_el2n_pie_share"))
+
+
+def el2n_bins(
+    dense_predictions: pl.DataFrame,
+    pruned_predictions: pl.DataFrame,
+    influence: pl.DataFrame,
+    pies: pl.DataFrame | None = None,
+    bins: int = EL2N_BINS,
+) -> pl.DataFrame:
+    """Mean (pruned − dense) loss per equal-frequency EL2N bin, over same-seed pairs.
+
+    Bins are made from ranks (ordinal, ties broken by example order), so each holds
+    n/bins examples even when EL2N values tie. The standard error is over the examples
+    of a bin, each example contributing its loss difference averaged over seed pairs.
+    """
+    pairs = dense_predictions.select("seed", "split", "example_id", pl.col("loss").alias("d")).join(
+        pruned_predictions.select("seed", "split", "example_id", pl.col("loss").alias("p")),
+        on=["seed", "split", "example_id"],
+    )
+    per_example = pairs.group_by(["split", "example_id"]).agg(
+        (pl.col("p") - pl.col("d")).mean().alias("loss_diff"))
+    binned = influence.select("split", "example_id", "el2n").with_columns(
+        ((pl.col("el2n").rank("ordinal").over("split") - 1) * bins
+         // pl.len().over("split")).cast(pl.Int64).alias("el2n_bin"))
+    frame = binned.join(per_example, on=["split", "example_id"])
+    if pies is not None:
+        frame = frame.join(pies.select("split", "example_id", "is_pie"),
+                           on=["split", "example_id"])
+    aggs = [
+        pl.len().alias("n_examples"),
+        pl.col("el2n").mean().alias("el2n_mean"),
+        pl.col("loss_diff").mean().alias("loss_diff_mean"),
+        (pl.col("loss_diff").std() / pl.len().sqrt()).alias("loss_diff_se"),
+    ]
+    if pies is not None:
+        aggs.append(pl.col("is_pie").mean().alias("pie_share"))
+    return frame.group_by(["split", "el2n_bin"]).agg(aggs).sort(["split", "el2n_bin"])

@@ -1,0 +1,67 @@
+"""Accuracy against sparsity: does a cell keep its accuracy, or collapse?"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from pieflow.analysis.plots.common import (
+    COLLAPSED_MARKER,
+    collapsed_rows,
+    column_of_panels,
+    empty_figure,
+    legend_with_collapsed,
+    method_palette,
+    panel_of,
+    panels,
+    save_figure,
+)
+from pieflow.layout import DENSE
+
+
+def _with_dense_at_each_method(table: pl.DataFrame) -> pl.DataFrame:
+    """Repeat the dense row (sparsity 0) under every method so each line starts there."""
+    dense = table.filter(pl.col("method") == DENSE)
+    pruned = table.filter(pl.col("method") != DENSE)
+    methods = pruned.select("method").unique()
+    return pl.concat([pruned, dense.drop("method").join(methods, how="cross")
+                      .select(pruned.columns)]).sort(["method", "sparsity"])
+
+
+def plot_accuracy(table: pl.DataFrame, path: str | Path, split: str = "test") -> None:
+    """Accuracy (mean ± std over seeds) against sparsity, one line per method.
+
+    Dotted: the majority-class share (a model answering one class); red ✕: collapsed.
+    """
+    data = table.filter(pl.col("split") == split)
+    if data.is_empty():
+        empty_figure(path, f"{split} accuracy", f"no {split} results")
+        return
+    data = _with_dense_at_each_method(data)
+    pairs = panels(data)
+    methods = sorted(data.get_column("method").unique().to_list())
+    palette = method_palette(methods)
+    figure, axes = column_of_panels(len(pairs))
+    for (dataset, model), ax in zip(pairs, axes, strict=True):
+        panel = panel_of(data, dataset, model)
+        for method in methods:
+            line = panel.filter(pl.col("method") == method).sort("sparsity")
+            if line.is_empty():
+                continue
+            ax.errorbar(line["sparsity"], line["accuracy_mean"] * 100,
+                        yerr=line["accuracy_std"].fill_null(0) * 100, marker="o",
+                        capsize=3, color=palette[method], label=method)
+        bad = panel.filter(collapsed_rows(panel)).unique(["method", "sparsity"])
+        if bad.height:
+            ax.scatter(bad["sparsity"], bad["accuracy_mean"] * 100, **COLLAPSED_MARKER)
+        if "majority_share" in panel.columns and panel["majority_share"].drop_nulls().len():
+            ax.axhline(panel["majority_share"].drop_nulls()[0] * 100, color="grey",
+                       linestyle=":", linewidth=1.2, label="majority class")
+        ax.set_title(f"{dataset} · {model}")
+        ax.set_xlabel("sparsity (% of prunable weights; 0 = dense)")
+        ax.set_ylabel(f"{split} accuracy (%)")
+    legend_with_collapsed(figure, axes[0], title="method")
+    figure.tight_layout()
+    save_figure(figure, path, f"{split.capitalize()} accuracy by sparsity "
+                              "(mean ± std over seeds)")

@@ -1,0 +1,93 @@
+"""Class figures: per-class accuracy by population, and which classes become PIEs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import polars as pl
+import seaborn as sns
+
+from pieflow.analysis.plots.common import (
+    COLLAPSED_COLOR,
+    collapsed_rows,
+    empty_figure,
+    panel_of,
+    panels,
+    save_figure,
+)
+from pieflow.analysis.plots.heatmap import heatmap_panels
+
+
+def plot_class_accuracy(table: pl.DataFrame, path: str | Path, split: str = "test") -> None:
+    """Heatmap: per-class score (mean over seeds) by population, classes by frequency."""
+    data = table.filter(pl.col("split") == split)
+    if data.is_empty():
+        empty_figure(path, "Per-class accuracy", f"no {split} results")
+        return
+    data = data.with_columns(
+        (pl.col("score_mean") * 100).alias("percent"),
+        (pl.col("class_name") + " (" + (pl.col("train_share") * 100).round(1)
+         .cast(pl.String) + "% of train)").alias("row_label"))
+
+    def measure(panel: pl.DataFrame) -> str:
+        names = {"accuracy": "accuracy on the class (recall)", "f1": "F1 of the class"}
+        return " / ".join(names.get(m, m) for m in sorted(panel["measure"].unique()))
+
+    heatmap_panels(
+        data, "class_rank", "row_label", "percent", path,
+        f"Per-class accuracy by population ({split} split, % mean over seeds)\n"
+        "rows: classes from most to least frequent in training",
+        "per-class score (%)",
+        lambda r: "" if r["percent"] is None else f"{r['percent']:.0f}",
+        cmap="rocket", vmin=0, vmax=100, row_axis_label="class (by training frequency)",
+        panel_note=measure)
+
+
+def plot_pie_classes(table: pl.DataFrame, path: str | Path, split: str = "test") -> None:
+    """Bars: each class's share of all examples vs. of the PIEs, per sparsity.
+
+    PIE shares are averaged over the methods of a sparsity (whiskers: their range);
+    collapsed cells are left out and counted in the panel title.
+    """
+    data = table.filter(pl.col("split") == split)
+    if data.is_empty():
+        empty_figure(path, "PIE classes", f"no {split} results")
+        return
+    pairs = panels(data)
+    width = min(28.0, max(7.0, 0.55 * data["class"].n_unique() * 2 + 3))
+    figure, axes = plt.subplots(len(pairs), 1, figsize=(width, 3.8 * len(pairs)),
+                                squeeze=False)
+    for (dataset, model), ax in zip(pairs, axes[:, 0], strict=True):
+        panel = panel_of(data, dataset, model)
+        classes = panel.select("class_rank", "class_name").unique().sort("class_rank")
+        order = classes["class_name"].to_list()
+        kept = panel.filter(~collapsed_rows(panel))
+        left_out = panel.filter(collapsed_rows(panel)).select("method", "sparsity").unique()
+        data_bars = panel.unique(["class"]).select(
+            "class_name", pl.lit("all examples").alias("group"),
+            (pl.col("class_share") * 100).alias("percent"))
+        pie_bars = kept.filter(pl.col("pie_share").is_not_null()).select(
+            "class_name", (pl.lit("PIEs at ") + pl.col("sparsity").cast(pl.String)
+                           + pl.lit("% sparsity")).alias("group"),
+            (pl.col("pie_share") * 100).alias("percent"), "sparsity")
+        groups = ["all examples", *dict.fromkeys(pie_bars.sort("sparsity")["group"].to_list())]
+        long = pl.concat([data_bars, pie_bars.drop("sparsity")]).to_pandas()
+        colours = ["#7f7f7f", *sns.color_palette("flare", max(len(groups) - 1, 1))]
+        sns.barplot(long, x="class_name", y="percent", hue="group", order=order,
+                    hue_order=groups, palette=colours[:len(groups)],
+                    errorbar=("pi", 100), capsize=0.1, ax=ax)
+        note = ""
+        if left_out.height:
+            cells = ", ".join(f"{m} {s}%" for m, s in left_out.sort(["method", "sparsity"])
+                              .rows())
+            note = f"\n{left_out.height} collapsed cell(s) left out: {cells}"
+        ax.set_title(f"{dataset} · {model}{note}", fontsize=10,
+                     color=COLLAPSED_COLOR if left_out.height else "black")
+        ax.set_xlabel("class (most to least frequent in training data)")
+        ax.set_ylabel("share carrying the class (%)")
+        ax.tick_params(axis="x", rotation=45 if len(order) > 8 else 0)
+        ax.legend(title="", fontsize=8)
+    figure.tight_layout()
+    save_figure(figure, path, f"Which classes become PIEs? Class shares among all {split} "
+                              "examples vs. among PIEs (mean over methods; whiskers: range)")

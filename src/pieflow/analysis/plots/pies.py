@@ -1,0 +1,137 @@
+"""PIE figures: how many PIEs per sparsity, where the accuracy goes, and the loss change
+by EL2N difficulty."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import polars as pl
+import seaborn as sns
+from matplotlib.lines import Line2D
+
+from pieflow.analysis.plots.common import (
+    COLLAPSED_COLOR,
+    COLLAPSED_MARKER,
+    cell_columns,
+    collapsed_rows,
+    column_of_panels,
+    empty_figure,
+    legend_with_collapsed,
+    mark_collapsed_ticks,
+    method_palette,
+    panel_of,
+    panels,
+    save_figure,
+)
+
+
+def plot_pie_share(table: pl.DataFrame, path: str | Path, split: str = "test") -> None:
+    """Share of examples that are PIEs against sparsity, one line per method."""
+    data = table.filter(pl.col("split") == split)
+    if data.is_empty():
+        empty_figure(path, f"PIEs on the {split} split", f"no {split} results")
+        return
+    pairs = panels(data)
+    methods = sorted(data.get_column("method").unique().to_list())
+    palette = method_palette(methods)
+    figure, axes = column_of_panels(len(pairs))
+    for (dataset, model), ax in zip(pairs, axes, strict=True):
+        panel = panel_of(data, dataset, model)
+        for method in methods:
+            line = panel.filter(pl.col("method") == method).sort("sparsity")
+            if line.height:
+                ax.plot(line["sparsity"], line["pie_share"] * 100, marker="o",
+                        color=palette[method], label=method)
+        bad = panel.filter(collapsed_rows(panel))
+        if bad.height:
+            ax.scatter(bad["sparsity"], bad["pie_share"] * 100, **COLLAPSED_MARKER)
+        ax.set_title(f"{dataset} · {model}")
+        ax.set_xlabel("sparsity (% of prunable weights)")
+        ax.set_ylabel("PIEs (% of examples)")
+        ax.set_ylim(bottom=0)
+    legend_with_collapsed(figure, axes[0], title="method")
+    figure.tight_layout()
+    save_figure(figure, path, f"PIEs on the {split} split by sparsity (all seeds vs. all "
+                              "seeds)")
+
+
+def plot_pie_accuracy(table: pl.DataFrame, path: str | Path, split: str = "test") -> None:
+    """Dense (●) → pruned (▼) accuracy on PIEs, non-PIEs and all examples, per cell."""
+    data = table.filter(pl.col("split") == split)
+    if data.is_empty():
+        empty_figure(path, "Accuracy on PIEs", f"no {split} results")
+        return
+    pairs = panels(data)
+    subsets = {"on_pies": "PIEs", "on_non_pies": "non-PIEs", "on_all": "all examples"}
+    colours = dict(zip(subsets, sns.color_palette("deep", 3), strict=True))
+    offsets = dict(zip(subsets, (-0.22, 0.0, 0.22), strict=True))
+    n_cells = max(cell_columns(panel_of(data, d, m)).height for d, m in pairs)
+    figure, axes = plt.subplots(len(pairs), 1, figsize=(max(6.0, 1.3 * n_cells + 2.5),
+                                                        3.6 * len(pairs)), squeeze=False)
+    for (dataset, model), ax in zip(pairs, axes[:, 0], strict=True):
+        panel = panel_of(data, dataset, model)
+        cells = cell_columns(panel)
+        panel = panel.join(cells.select("method", "sparsity").with_row_index("x"),
+                           on=["method", "sparsity"])
+        x = panel["x"].to_numpy().astype(float)
+        for subset in subsets:
+            dense = panel[f"dense_accuracy_{subset}"].to_numpy() * 100
+            pruned = panel[f"pruned_accuracy_{subset}"].to_numpy() * 100
+            where = x + offsets[subset]
+            ax.vlines(where, dense, pruned, color=colours[subset], linewidth=2)
+            ax.scatter(where, dense, marker="o", s=40, color=colours[subset], zorder=3)
+            ax.scatter(where, pruned, marker="v", s=55, color=colours[subset], zorder=3,
+                       edgecolors="black", linewidths=0.5)
+        ax.set_xticks(range(cells.height), cells["column"].to_list())
+        mark_collapsed_ticks(ax, cells["collapsed"].to_list())
+        ax.set_xlim(-0.6, cells.height - 0.4)
+        ax.set_ylim(-3, 103)
+        ax.set_title(f"{dataset} · {model}")
+        ax.set_xlabel("pruned cell (method, sparsity)")
+        ax.set_ylabel(f"{split} accuracy (%, mean over seeds)")
+    handles = [Line2D([], [], color=colour, linewidth=2, label=subsets[subset])
+               for subset, colour in colours.items()]
+    handles += [Line2D([], [], linestyle="", marker="o", color="grey", label="dense population"),
+                Line2D([], [], linestyle="", marker="v", color="grey", markeredgecolor="black",
+                       label="pruned population")]
+    figure.legend(handles=handles, loc="center left", bbox_to_anchor=(1.0, 0.5),
+                  title="examples / population")
+    figure.tight_layout()
+    save_figure(figure, path, "Where the accuracy goes: dense (●) → pruned (▼) accuracy on "
+                              f"PIEs, non-PIEs and all {split} examples")
+
+
+def plot_el2n_bins(table: pl.DataFrame, path: str | Path, split: str = "test") -> None:
+    """Mean (pruned − dense) loss per EL2N bin (± standard error), one line per cell."""
+    data = table.filter(pl.col("split") == split)
+    if data.is_empty():
+        empty_figure(path, "Loss by EL2N", f"no {split} results")
+        return
+    data = data.with_columns(
+        (pl.col("method") + " " + pl.col("sparsity").cast(pl.String) + "%"
+         + pl.when(collapsed_rows(data)).then(pl.lit(" (collapsed)")).otherwise(pl.lit(""))
+         ).alias("cell")).sort(["method", "sparsity", "el2n_bin"])
+    pairs = panels(data)
+    figure, axes = column_of_panels(len(pairs), width=6.0, height=3.6)
+    for (dataset, model), ax in zip(pairs, axes, strict=True):
+        panel = panel_of(data, dataset, model)
+        cells = panel.select("cell", "method", "sparsity").unique().sort(
+            ["method", "sparsity"])["cell"].to_list()
+        colours = sns.color_palette("viridis", len(cells))
+        for colour, cell in zip(colours, cells, strict=True):
+            line = panel.filter(pl.col("cell") == cell)
+            collapsed = cell.endswith("(collapsed)")
+            ax.errorbar(line["el2n_bin"], line["loss_diff_mean"],
+                        yerr=line["loss_diff_se"].fill_null(0), marker=".", capsize=2,
+                        color=COLLAPSED_COLOR if collapsed else colour,
+                        linestyle=":" if collapsed else "-", label=cell)
+        ax.axhline(0, color="grey", linewidth=0.8)
+        ax.set_xticks(range(0, int(panel["el2n_bin"].max()) + 1, 2))
+        ax.set_title(f"{dataset} · {model}")
+        ax.set_xlabel("EL2N bin (20 equal-frequency bins; 0 = easiest)")
+        ax.set_ylabel("pruned − dense loss (nats)")
+        ax.legend(title="pruned cell", fontsize=8, loc="upper left")
+    figure.tight_layout()
+    save_figure(figure, path, f"Where pruning costs loss: {split} examples by EL2N "
+                              "difficulty (± standard error)")

@@ -1,0 +1,1 @@
+"""Data stage: datasets from hub, files or the embedded tweets, normalised and split."""

@@ -1,0 +1,1 @@
+"""Diff stage: PIEs and the null rate of a pruned cell against its dense population."""

@@ -1,0 +1,267 @@
+"""Null rate of PIEs: how many "PIEs" two *dense* populations already produce.
+
+A PIE count is only interpretable against the disagreement that seed noise alone
+creates. The null splits the dense seeds into two disjoint halves of ``h`` seeds and
+counts examples whose modal labels differ; the PIE count is taken between ``h`` dense
+and ``h`` pruned seeds, so both numbers come from populations of the same size (modal
+labels of smaller populations are noisier, so a PIE count from 30 vs. 30 seeds is not
+comparable with a 15 vs. 15 null).
+
+Modal labels follow :func:`pieflow.labels.modal_labels`: the most voted class, ties going
+to the lowest class index. For multi-label predictions the PIE rule of
+:mod:`pieflow.diff.pies` applies instead: per class a population votes "on" when more
+than half of its ``h`` models predict it, and an example counts when any class's vote
+differs. Everything else below is the same for both kinds, draw for draw.
+
+What is resampled (``excess_over_null``): only the *seeds*; the examples are fixed. Each
+repeat draws, without replacement, a random split of the dense seeds into halves A and B
+(``h`` each) and a random subset of ``h`` pruned seeds; it records
+``null = #(modal(A) != modal(B))`` and ``pies = #(modal(A) != modal(pruned subset))``,
+so null and PIEs of one repeat share the dense half A (a paired comparison), and
+``excess = pies - null``. The intervals are percentiles of these per-repeat values. They
+describe how much the counts move with the choice of seeds from *this* pool of models
+(a subsampling distribution); they do not cover sampling of new examples, and, because
+the subsets overlap, they understate the spread of a fresh set of seeds.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import polars as pl
+
+from pieflow.diff.populations import SplitPopulations
+from pieflow.labels import LabelKind
+
+NULL_REPEATS = 200
+NULL_SEED = 0
+NULL_CONFIDENCE = 0.95
+
+# Upper bound on the elements of one (repeats × examples × classes) vote block, so memory
+# stays bounded (~64 MiB of float32) for many examples or classes; repeats are chunked.
+_BLOCK_ELEMENTS = 1 << 24
+
+
+def split_rng(seed: int, split: str) -> np.random.Generator:
+    """A generator per (seed, split): a split's numbers do not depend on the other splits."""
+    return np.random.default_rng([seed, zlib.crc32(split.encode())])
+
+
+# --------------------------------------------------------------------------------------
+# Votes of weighted seed subsets, per label kind
+# --------------------------------------------------------------------------------------
+
+
+def _one_hot(preds: np.ndarray, num_classes: int) -> np.ndarray:
+    """(seeds × examples) int → (seeds, classes · examples) float32 votes, class-major.
+
+    Class-major so each class's counts are a contiguous block after the matmul.
+    """
+    if preds.size and (preds.min() < 0 or preds.max() >= num_classes):
+        raise ValueError(f"predictions must lie in 0..{num_classes - 1}")
+    seeds, examples = preds.shape
+    onehot = np.empty((seeds, num_classes, examples), dtype=np.float32)
+    for cls in range(num_classes):  # a loop over classes, vectorised over seeds × examples
+        np.equal(preds, cls, out=onehot[:, cls, :])
+    return onehot.reshape(seeds, num_classes * examples)
+
+
+def _vote_matrix(preds: np.ndarray, kind: LabelKind, num_classes: int) -> np.ndarray:
+    """A population as (seeds × cells) float32 0/1 votes, so a subset's counts are a matmul."""
+    if kind is LabelKind.MULTI:
+        return preds.reshape(preds.shape[0], -1).astype(np.float32)
+    return _one_hot(preds, num_classes)
+
+
+def _modal(counts: np.ndarray, num_classes: int) -> np.ndarray:
+    """Modal label (repeats × examples) from class-major counts; ties → lowest class.
+
+    Votes are exact: float32 sums of at most a few thousand 0/1 votes are integers. A
+    running strict ``>`` over the classes keeps the lowest of tied classes, like argmax,
+    and is much faster than ``argmax`` over a short last axis.
+    """
+    counts = counts.reshape(counts.shape[0], num_classes, -1)
+    best = counts[:, 0].copy()
+    modal = np.zeros(best.shape, dtype=np.min_scalar_type(max(num_classes - 1, 0)))
+    for cls in range(1, num_classes):
+        np.copyto(modal, cls, where=counts[:, cls] > best)
+        np.maximum(best, counts[:, cls], out=best)
+    return modal
+
+
+def _decide(counts: np.ndarray, kind: LabelKind, num_classes: int, size: int,
+            n_examples: int) -> np.ndarray:
+    """Each subset's verdict as (repeats × examples × k): the modal label (k = 1), or the
+    multi-label "on" votes (k = classes)."""
+    if kind is LabelKind.MULTI:
+        return (2 * counts > size).reshape(counts.shape[0], n_examples, -1)
+    return _modal(counts, num_classes)[:, :, None]
+
+
+# --------------------------------------------------------------------------------------
+# Random seed subsets
+# --------------------------------------------------------------------------------------
+
+
+def _subset_weights(order: np.ndarray, start: int, size: int) -> np.ndarray:
+    """0/1 (repeats × seeds) rows selecting ``order[:, start:start+size]`` per repeat."""
+    weights = np.zeros(order.shape, dtype=np.float32)
+    np.put_along_axis(weights, order[:, start:start + size], 1.0, axis=1)
+    return weights
+
+
+def _random_orders(rng: np.random.Generator, repeats: int, n_seeds: int) -> np.ndarray:
+    """``repeats`` independent random permutations of the seed indices."""
+    return rng.random((repeats, n_seeds)).argsort(axis=1)
+
+
+def _chunks(repeats: int, cells: int) -> list[int]:
+    per_chunk = max(1, _BLOCK_ELEMENTS // max(1, cells))
+    return [min(per_chunk, repeats - start) for start in range(0, repeats, per_chunk)]
+
+
+def null_and_pie_draws(
+    dense: np.ndarray,
+    pruned: np.ndarray,
+    kind: LabelKind,
+    num_classes: int,
+    repeats: int,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Per-repeat null and (paired) PIE counts, and the population size ``h``.
+
+    ``dense`` and ``pruned`` are population matrices of ``kind`` (see
+    :mod:`pieflow.diff.populations`). ``h = min(n_dense // 2, n_pruned)``: the largest for
+    which two disjoint dense halves exist and the pruned side can match it. Vectorised over
+    repeats and examples, in chunks of repeats of bounded memory.
+    """
+    dense, pruned = np.asarray(dense), np.asarray(pruned)
+    ndim, shape = (3, "(seeds × examples × classes)") if kind is LabelKind.MULTI else (
+        2, "(seeds × examples)")
+    if dense.ndim != ndim or pruned.ndim != ndim:
+        raise ValueError(f"predictions must be {shape} arrays, got shapes "
+                         f"{dense.shape} and {pruned.shape}")
+    n_dense, n_pruned = dense.shape[0], pruned.shape[0]
+    if n_dense < 2:
+        raise ValueError(f"the null rate needs at least 2 dense seeds (two disjoint halves), "
+                         f"got {n_dense}")
+    if n_pruned < 1:
+        raise ValueError("the null rate needs at least 1 pruned seed, got 0")
+    if dense.shape[1:] != pruned.shape[1:]:
+        raise ValueError("dense and pruned predictions cover different numbers of examples "
+                         "(or classes)")
+    if repeats < 1:
+        raise ValueError(f"repeats must be at least 1, got {repeats}")
+    size = min(n_dense // 2, n_pruned)
+    n_examples = dense.shape[1]
+    dense_votes = _vote_matrix(dense, kind, num_classes)
+    pruned_votes = _vote_matrix(pruned, kind, num_classes)
+
+    def verdict(order: np.ndarray, start: int, votes: np.ndarray) -> np.ndarray:
+        counts = _subset_weights(order, start, size) @ votes
+        return _decide(counts, kind, num_classes, size, n_examples)
+
+    nulls, pies = [], []
+    for chunk in _chunks(repeats, dense_votes.shape[1]):
+        order = _random_orders(rng, chunk, n_dense)
+        pruned_order = _random_orders(rng, chunk, n_pruned)
+        half_a = verdict(order, 0, dense_votes)
+        nulls.append((half_a != verdict(order, size, dense_votes)).any(axis=2).sum(axis=1))
+        pies.append((half_a != verdict(pruned_order, 0, pruned_votes)).any(axis=2).sum(axis=1))
+    return np.concatenate(nulls).astype(np.int64), np.concatenate(pies).astype(np.int64), size
+
+
+# --------------------------------------------------------------------------------------
+# Summaries
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NullRate:
+    """PIEs in excess of the dense-vs-dense null at one population size (see module doc)."""
+
+    n_examples: int
+    n_dense_seeds: int
+    n_pruned_seeds: int
+    population_size: int
+    repeats: int
+    confidence: float
+    null_mean: float
+    null_low: float
+    null_high: float
+    pies_mean: float
+    pies_low: float
+    pies_high: float
+    excess_mean: float
+    excess_low: float
+    excess_high: float
+    null_share_mean: float
+    null_share_low: float
+    null_share_high: float
+    pies_share_mean: float
+    pies_share_low: float
+    pies_share_high: float
+    excess_share_mean: float
+    excess_share_low: float
+    excess_share_high: float
+
+    def as_dict(self) -> dict[str, float | int]:
+        return asdict(self)
+
+
+def excess_over_null(
+    dense: np.ndarray,
+    pruned: np.ndarray,
+    kind: LabelKind,
+    num_classes: int,
+    repeats: int = NULL_REPEATS,
+    seed: int | np.random.Generator = NULL_SEED,
+    confidence: float = NULL_CONFIDENCE,
+) -> NullRate:
+    """Null, PIE and excess counts (mean and percentile interval over random seed draws)."""
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must lie in (0, 1), got {confidence}")
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    null, pies, size = null_and_pie_draws(dense, pruned, kind, num_classes, repeats, rng)
+    n_examples = np.shape(dense)[1]
+    quantiles = [(1 - confidence) / 2, (1 + confidence) / 2]
+    stats: dict[str, float] = {}
+    for name, values in (("null", null), ("pies", pies), ("excess", pies - null)):
+        low, high = np.quantile(values, quantiles)
+        stats[f"{name}_mean"], stats[f"{name}_low"], stats[f"{name}_high"] = (
+            float(values.mean()), float(low), float(high))
+    shares = {key.replace("_", "_share_", 1): value / n_examples if n_examples else np.nan
+              for key, value in stats.items()}
+    return NullRate(n_examples=n_examples, n_dense_seeds=np.shape(dense)[0],
+                    n_pruned_seeds=np.shape(pruned)[0], population_size=size,
+                    repeats=repeats, confidence=confidence, **stats, **shares)
+
+
+def null_rate_table(
+    populations: Iterable[SplitPopulations],
+    pies: pl.DataFrame,
+    num_classes: int,
+    repeats: int = NULL_REPEATS,
+    seed: int = NULL_SEED,
+    confidence: float = NULL_CONFIDENCE,
+) -> pl.DataFrame:
+    """One row per split of a pruned cell: PIEs in excess of the dense-vs-dense null.
+
+    ``pies`` is the PIE table of the same populations (:func:`pieflow.diff.pies.pie_table`);
+    its count per split, all dense vs. all pruned seeds, is kept as ``n_pies_full`` for
+    reference. Each split draws from its own generator (:func:`split_rng`).
+    """
+    full = dict(pies.group_by("split").agg(pl.col("is_pie").sum()).iter_rows())
+    rows = []
+    for pop in populations:
+        result = excess_over_null(pop.dense, pop.pruned, pop.kind, num_classes,
+                                  repeats=repeats, seed=split_rng(seed, pop.split),
+                                  confidence=confidence)
+        rows.append({"split": pop.split, **result.as_dict(),
+                     "n_pies_full": int(full[pop.split])})
+    if not rows:
+        return pl.DataFrame(schema={"split": pl.String})
+    return pl.DataFrame(rows)

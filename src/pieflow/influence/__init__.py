@@ -1,0 +1,1 @@
+"""Influence stage: per-example difficulty (EL2N, GraNd, forgetting, final loss)."""

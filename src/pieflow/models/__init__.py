@@ -1,0 +1,1 @@
+"""The classifiers (encoder, BiLSTM), their tokenisation and checkpoint loading."""

@@ -1,0 +1,43 @@
+"""Rebuild a trained model from its checkpoint, and tokenise a prepared split for it:
+the two steps every stage after training starts with."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+import torch
+from torch import nn
+
+from pieflow import io
+from pieflow.labels import LabelKind
+from pieflow.models.classifiers import build_model, load_tokenizer, load_trainable_state
+from pieflow.models.encoding import Encoded, encode
+
+
+def set_threads(threads: int) -> None:
+    """Use the threads Snakemake gave the job (one per job by default: jobs run side by side)."""
+    torch.set_num_threads(max(1, int(threads)))
+
+
+def pick_device() -> torch.device:
+    """CUDA when the job was given a GPU, else CPU: no edit needed between laptop and cluster."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def load_model(spec: dict[str, Any], num_classes: int, seed: int, path: str,
+               device: torch.device) -> nn.Module:
+    model = build_model(spec, num_classes, seed)
+    load_trainable_state(model, io.load_tensors(path))
+    return model.to(device)
+
+
+def encode_split(spec: dict[str, Any], tokenizer, path: str, kind: LabelKind,
+                 num_classes: int) -> Encoded:
+    """A prepared split tokenised for the model (special tokens for encoders only)."""
+    return encode(tokenizer, pl.read_parquet(path), spec["max_length"], kind, num_classes,
+                  special_tokens=spec["family"] == "bert")
+
+
+def encode_for(spec: dict[str, Any], path: str, kind: LabelKind, num_classes: int) -> Encoded:
+    return encode_split(spec, load_tokenizer(spec), path, kind, num_classes)

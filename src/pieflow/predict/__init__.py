@@ -1,0 +1,1 @@
+"""Predict stage: logits, prediction rows and metrics of every seed of a cell."""

@@ -1,0 +1,1 @@
+"""Prune stage: masks, scores, method specs and schedules."""

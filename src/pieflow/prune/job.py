@@ -1,0 +1,52 @@
+"""The prune stage's I/O edge: prune one seed with one method to one sparsity."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import polars as pl
+import torch
+
+from pieflow import io
+from pieflow.labels import label_kind
+from pieflow.models.classifiers import trainable_state
+from pieflow.models.loading import encode_for, load_model, pick_device
+from pieflow.prune.methods import MethodSpec
+from pieflow.prune.schedules import run_pruning
+from pieflow.train.job import history_frame
+from pieflow.train.loop import TrainState, load_optimizer_tensors, make_optimizer
+
+log = logging.getLogger(__name__)
+
+
+def prune_job(spec: dict[str, Any], method: dict[str, Any], sparsity_percent: int,
+              prunable: str, seed: int, train_path: str, classes_path: str, meta_path: str,
+              dense: dict[str, str] | None, outputs: dict[str, str]) -> None:
+    """``dense``: the dense seed's model, optimizer and history files (iterative methods
+    continue from them), or None."""
+    device = pick_device()
+    num_classes = len(io.read_json(classes_path))
+    data = encode_for(spec, train_path, label_kind(io.read_json(meta_path)), num_classes)
+    method_spec = MethodSpec(**method)
+    resumed = None
+    if method_spec.schedule == "iterative":
+        if not dense:
+            raise ValueError("iterative pruning needs the dense checkpoint of the same seed")
+        model = load_model(spec, num_classes, seed, dense["model"], device)
+        state = TrainState(make_optimizer(model, spec["lr"]), epochs_done=spec["epochs"])
+        load_optimizer_tensors(state.optimizer, model, io.load_tensors(dense["optimizer"]))
+        state.history = pl.read_parquet(dense["history"]).drop("seed").to_dicts()
+        state.steps_done = state.history[-1]["steps"] if state.history else 0
+        resumed = (model, state)
+    started = time.perf_counter()
+    run = run_pruning(spec, method_spec, sparsity_percent / 100, data, num_classes, seed,
+                      device, dense=resumed, prunable=prunable)
+    io.save_tensors(trainable_state(run.model), outputs["model"])
+    io.save_tensors({n: m.to(torch.uint8) for n, m in run.masks.items()}, outputs["mask"])
+    io.write_parquet(history_frame(run.state, seed), outputs["history"])
+    io.write_parquet(pl.DataFrame(run.rounds).with_columns(pl.lit(seed).alias("seed")),
+                     outputs["rounds"])
+    log.info("done in %.1f s; final sparsity %.4f", time.perf_counter() - started,
+             run.rounds[-1]["achieved_sparsity"])

@@ -1,1 +1,0 @@
-"""Unstructured pruning: masks as artifacts, methods as score × schedule × after-prune."""

@@ -1,0 +1,1 @@
+"""Train stage: the training loop and the dense runs."""

@@ -1,0 +1,47 @@
+"""A dense seed's run: fine-tune E epochs, keeping the EL2N checkpoint on the way."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+from pieflow.models.classifiers import build_model
+from pieflow.models.encoding import Encoded
+from pieflow.train.loop import TrainState, make_optimizer, train_epochs
+
+
+@dataclass
+class DenseRun:
+    model: nn.Module
+    state: TrainState
+    early_state: dict[str, torch.Tensor]
+
+
+def early_step(el2n_epoch: float, num_examples: int, batch_size: int) -> int:
+    """The optimiser step after which the EL2N checkpoint is taken (at least 1)."""
+    steps_per_epoch = -(-num_examples // batch_size)
+    return max(1, round(el2n_epoch * steps_per_epoch))
+
+
+def train_dense(
+    spec: dict[str, Any], data: Encoded, num_classes: int, seed: int, device: torch.device
+) -> DenseRun:
+    """Fine-tune seed ``seed`` for E epochs, snapshotting the EL2N checkpoint on the way."""
+    model = build_model(spec, num_classes, seed).to(device)
+    state = TrainState(make_optimizer(model, spec["lr"]), track_learning=True)
+    snapshot_at = early_step(spec.get("el2n_epoch", 1.0), len(data), spec["batch_size"])
+    early: dict[str, torch.Tensor] = {}
+
+    def keep_early(step: int) -> None:
+        if step == snapshot_at:
+            early.update({n: p.detach().cpu().clone() for n, p in model.named_parameters()
+                          if p.requires_grad})
+
+    train_epochs(model, data, state, seed=seed, epochs=spec["epochs"],
+                 batch_size=spec["batch_size"], device=device, on_step=keep_early)
+    if not early:  # el2n_epoch beyond the run: the final model is the latest we have
+        keep_early(snapshot_at := state.steps_done)
+    return DenseRun(model=model, state=state, early_state=early)
