@@ -3,7 +3,10 @@ from pieflow.analysis import tokens as analysis_tokens
 from pieflow.diff import nullrate as diff_nullrate
 
 REPORT = "../workflow/report"
-ALL_CELLS = DENSE_CELLS + PRUNED_CELLS
+# Every population; those compared with the dense one (PIEs, null rate). Pruned cells
+# compared with their model's training-budget control too: VS_CONTROL_CELLS (common.smk).
+ALL_CELLS = DENSE_CELLS + CONTROL_CELLS + PRUNED_CELLS
+PIE_CELLS = PRUNED_CELLS + CONTROL_CELLS
 PIE_SUMMARY = layout.analysis_file("pies.parquet")
 
 
@@ -75,8 +78,8 @@ rule summarise_accuracy:
 
 rule summarise_pies:
     input:
-        pies=cell_files(PRUNED_CELLS, "pies.parquet"),
-        pruned=cell_files(PRUNED_CELLS, "predictions.parquet"),
+        pies=cell_files(PIE_CELLS, "pies.parquet"),
+        pruned=cell_files(PIE_CELLS, "predictions.parquet"),
         dense=per_model(layout.dense_file("predictions.parquet")),
         influence=per_model(layout.INFLUENCE),
         meta=per_dataset(layout.DATA_META),
@@ -123,7 +126,7 @@ rule summarise_pies:
     conda:
         "../envs/pieflow.yaml"
     params:
-        cells=cell_keys(PRUNED_CELLS),
+        cells=cell_keys(PIE_CELLS),
         models=model_keys(),
         datasets=list(config["datasets"]),
     script:
@@ -132,7 +135,7 @@ rule summarise_pies:
 
 rule summarise_null_rate:
     input:
-        null_rates=cell_files(PRUNED_CELLS, "null_rate.parquet"),
+        null_rates=cell_files(PIE_CELLS, "null_rate.parquet"),
         summary=PIE_SUMMARY,
     output:
         table=layout.analysis_file("null_rate.parquet"),
@@ -155,7 +158,7 @@ rule summarise_null_rate:
     conda:
         "../envs/pieflow.yaml"
     params:
-        cells=cell_keys(PRUNED_CELLS),
+        cells=cell_keys(PIE_CELLS),
         # shown in the report's captions
         repeats=diff_nullrate.NULL_REPEATS,
         confidence=diff_nullrate.NULL_CONFIDENCE,
@@ -166,7 +169,7 @@ rule summarise_null_rate:
 rule summarise_classes:
     input:
         predictions=cell_files(ALL_CELLS, "predictions.parquet"),
-        pies=cell_files(PRUNED_CELLS, "pies.parquet"),
+        pies=cell_files(PIE_CELLS, "pies.parquet"),
         train=per_dataset(layout.DATA_SPLIT, split="train"),
         classes=per_dataset(layout.CLASSES),
         meta=per_dataset(layout.DATA_META),
@@ -208,7 +211,7 @@ rule summarise_classes:
         "../envs/pieflow.yaml"
     params:
         cells=cell_keys(ALL_CELLS),
-        pie_cells=cell_keys(PRUNED_CELLS),
+        pie_cells=cell_keys(PIE_CELLS),
         datasets=list(config["datasets"]),
     script:
         "../workflow/scripts/summarise_classes.py"
@@ -216,7 +219,7 @@ rule summarise_classes:
 
 rule summarise_text:
     input:
-        pies=cell_files(PRUNED_CELLS, "pies.parquet"),
+        pies=cell_files(PIE_CELLS, "pies.parquet"),
         features=per_dataset(layout.TEXT_FEATURES),
         tokens=per_model(layout.TOKEN_COUNTS),
         summary=PIE_SUMMARY,
@@ -241,7 +244,7 @@ rule summarise_text:
     conda:
         "../envs/pieflow.yaml"
     params:
-        cells=cell_keys(PRUNED_CELLS),
+        cells=cell_keys(PIE_CELLS),
         datasets=list(config["datasets"]),
         models=model_keys(),
     script:
@@ -250,7 +253,7 @@ rule summarise_text:
 
 rule summarise_pie_examples:
     input:
-        pies=cell_files(PRUNED_CELLS, "pies.parquet"),
+        pies=cell_files(PIE_CELLS, "pies.parquet"),
         texts=split_files(),
         classes=per_dataset(layout.CLASSES),
         meta=per_dataset(layout.DATA_META),
@@ -270,10 +273,38 @@ rule summarise_pie_examples:
     conda:
         "../envs/pieflow.yaml"
     params:
-        cells=cell_keys(PRUNED_CELLS),
+        cells=cell_keys(PIE_CELLS),
         text_keys=split_keys(),
         datasets=list(config["datasets"]),
         models=model_keys(),
         k=analysis_examples.EXAMPLES_PER_CELL,
     script:
         "../workflow/scripts/summarise_pie_examples.py"
+
+
+rule summarise_findings:
+    input:
+        accuracy=layout.analysis_file("accuracy.parquet"),
+        summary=PIE_SUMMARY,
+        null_rate=layout.analysis_file("null_rate.parquet"),
+        text=layout.analysis_file("text_comparison.parquet"),
+        paired=cell_files(PIE_CELLS, "paired.parquet"),
+        vs_control=vs_control_files("null_rate.parquet"),
+    output:
+        table=layout.analysis_file("findings.parquet"),
+        table_view=report(
+            layout.view_file("findings.html"),
+            category="0. Findings",
+            subcategory="Verdict per cell",
+            labels={"view": "table", "shows": "verdict and finding per cell"},
+            caption=f"{REPORT}/findings_table.rst",
+        ),
+    log:
+        layout.log_file("summarise_findings"),
+    conda:
+        "../envs/pieflow.yaml"
+    params:
+        cells=cell_keys(PIE_CELLS),
+        vs_control_cells=cell_keys(VS_CONTROL_CELLS),
+    script:
+        "../workflow/scripts/summarise_findings.py"

@@ -12,7 +12,17 @@ pieflow_config.check_config(config)
 SEEDS = pieflow_config.seeds(config)
 PRUNED_CELLS = pieflow_config.pruned_cells(config)
 DENSE_CELLS = [Cell.dense(d, m) for d in config["datasets"] for m in config["models"]]
+CONTROL_CELLS = pieflow_config.control_cells(config)
 PRUNING_METHODS = sorted({cell.method for cell in PRUNED_CELLS})
+ITERATIVE_METHODS = pieflow_config.iterative_methods(config)
+# Populations compared with the dense one (diff): pruned cells and the controls.
+DIFFED_METHODS = PRUNING_METHODS + ([layout.CONTROL] if CONTROL_CELLS else [])
+# Pruned cells compared with their model's control too (pruning at a matched budget).
+VS_CONTROL_CELLS = [
+    cell
+    for cell in PRUNED_CELLS
+    if CONTROL_CELLS and cell.method in ITERATIVE_METHODS
+]
 
 
 def _alternatives(names):
@@ -22,7 +32,7 @@ def _alternatives(names):
 wildcard_constraints:
     dataset=_alternatives(config["datasets"]),
     model=_alternatives(config["models"]),
-    method=_alternatives([layout.DENSE, *PRUNING_METHODS]),
+    method=_alternatives([layout.DENSE, *DIFFED_METHODS]),
     sparsity=r"\d+",
     seed=r"\d+",
 
@@ -154,9 +164,16 @@ def split_files():
     return [layout.fill(layout.DATA_SPLIT, **keys) for keys in split_keys()]
 
 
+def vs_control_files(name):
+    return [layout.fill(layout.vs_control_file(name), **c.keys()) for c in VS_CONTROL_CELLS]
+
+
 def get_final_output():
     return [
-        *cell_files(PRUNED_CELLS, "pies.parquet"),
+        *cell_files(PRUNED_CELLS + CONTROL_CELLS, "pies.parquet"),
+        *cell_files(PRUNED_CELLS + CONTROL_CELLS, "paired.parquet"),
+        *vs_control_files("null_rate.parquet"),
+        *vs_control_files("paired.parquet"),
         *per_model(layout.INFLUENCE),
         *(
             layout.analysis_file(name)
@@ -169,6 +186,7 @@ def get_final_output():
                 "pie_classes.parquet",
                 "text_comparison.parquet",
                 "pie_examples.parquet",
+                "findings.parquet",
             )
         ),
     ]

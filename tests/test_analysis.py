@@ -7,7 +7,8 @@ import polars as pl
 import pytest
 from prediction_frames import multi_label_predictions, single_label_predictions
 
-from pieflow.analysis import classes, collapse, examples, text, tokens
+from pieflow.analysis import classes, examples, flags, text, tokens
+from pieflow.analysis.pies import pie_summary
 from pieflow.analysis.views import table_view_html
 from pieflow.labels import LabelKind
 
@@ -150,26 +151,55 @@ def test_a_split_without_pies_has_no_pie_share():
 
 
 # --------------------------------------------------------------------------------------
-# Collapse flags
+# Flags: collapsed and undertrained
 # --------------------------------------------------------------------------------------
 
 
-def test_accuracy_with_collapse_judges_dense_by_the_same_rule():
+def test_accuracy_with_flags_judges_dense_by_the_same_rule():
     accuracy = pl.DataFrame({
-        "dataset": ["d"] * 3, "model": ["m"] * 3, "method": ["dense", "imp", "imp"],
-        "sparsity": [0, 50, 90], "split": ["test"] * 3,
-        "accuracy_mean": [0.405, 0.8, 0.4],
+        "dataset": ["d"] * 4, "model": ["m"] * 4, "method": ["control", "dense", "imp", "imp"],
+        "sparsity": [0, 0, 50, 90], "split": ["test"] * 4,
+        "accuracy_mean": [0.9, 0.405, 0.8, 0.4],
     })
     summary = pl.DataFrame({
-        "dataset": ["d"] * 2, "model": ["m"] * 2, "method": ["imp"] * 2,
-        "sparsity": [50, 90], "split": ["test"] * 2, "majority_share": [0.4, 0.4],
-        "collapsed": [False, True],
+        "dataset": ["d"] * 3, "model": ["m"] * 3, "method": ["control", "imp", "imp"],
+        "sparsity": [0, 50, 90], "split": ["test"] * 3, "majority_share": [0.4] * 3,
+        "collapsed": [False, False, True], "undertrained": [True, False, False],
     })
-    table = collapse.accuracy_with_collapse(accuracy, summary).sort("sparsity")
-    assert table["collapsed"].to_list() == [True, False, True]  # 0.405 ≤ 0.4 + 0.01
-    assert table["majority_share"].to_list() == [0.4] * 3
-    flagged = collapse.with_collapsed(accuracy, summary).sort("sparsity")
-    assert flagged["collapsed"].to_list() == [None, False, True]
+    table = flags.accuracy_with_flags(accuracy, summary).sort("method", "sparsity")
+    assert table["method"].to_list() == ["control", "dense", "imp", "imp"]
+    assert table["collapsed"].to_list() == [False, True, False, True]  # 0.405 ≤ 0.4 + 0.01
+    assert table["undertrained"].to_list() == [True, False, False, False]  # dense: never
+    assert table["majority_share"].to_list() == [0.4] * 4
+    flagged = flags.with_flags(accuracy, summary).sort("method", "sparsity")
+    assert flagged["collapsed"].to_list() == [False, None, False, True]
+    assert flagged["undertrained"].to_list() == [True, None, False, False]
+
+
+def _seed_predictions(correct_per_seed: list[int], n: int = 10) -> pl.DataFrame:
+    """Seed s right on its first ``correct_per_seed[s]`` of ``n`` examples (labels 0, 1, …)."""
+    return pl.DataFrame([
+        {"seed": s, "split": "test", "example_id": i, "label": i % 2,
+         "pred": i % 2 if i < k else 1 - i % 2}
+        for s, k in enumerate(correct_per_seed) for i in range(n)])
+
+
+@pytest.mark.parametrize(("correct", "expected"), [
+    ((9, 9), True),    # gain 0.90 − 0.70 = 0.20 > std 0.1414
+    ((8, 9), True),    # gain 0.15 > 0.1414
+    ((8, 8), False),   # gain 0.10: within seed noise
+    ((5, 5), False),   # a loss is never undertrained
+])
+def test_undertrained_when_the_gain_exceeds_the_dense_seeds_std(correct, expected):
+    dense = _seed_predictions([6, 8])  # accuracy 0.6, 0.8: mean 0.7, std √0.02 = 0.1414
+    pies = pl.DataFrame({"split": ["test"] * 10, "example_id": list(range(10)),
+                         "label": [i % 2 for i in range(10)], "is_pie": [False] * 10,
+                         "tie": [False] * 10})
+    row = pie_summary(pies, dense, _seed_predictions(list(correct)), SINGLE).row(0, named=True)
+    assert row["dense_accuracy_std"] == pytest.approx(0.02 ** 0.5)
+    assert row["dense_accuracy_on_all"] == pytest.approx(0.7)
+    assert row["undertrained"] is expected
+    assert row["collapsed"] is (sum(correct) / 20 <= 0.5 + 0.01)  # majority share 0.5
 
 
 # --------------------------------------------------------------------------------------
@@ -285,12 +315,16 @@ def test_pie_examples_multi_label_names_every_class_on():
 # --------------------------------------------------------------------------------------
 
 
-def test_table_view_escapes_text_and_shades_collapsed_rows():
-    frame = pl.DataFrame({"text": ["<b>bold</b> & co", "fine"], "x": [0.123456, None],
-                          "collapsed": [True, None]})
+def test_table_view_escapes_text_and_shades_flagged_rows():
+    frame = pl.DataFrame({"text": ["<b>bold</b> & co", "fine", "a", "b"],
+                          "x": [0.123456, None, 1.0, 2.0],
+                          "collapsed": [True, None, False, True],
+                          "undertrained": [False, None, True, True]})
     page = table_view_html(frame, "A <title>", "what it shows", source="t.parquet")
     assert "&lt;b&gt;bold&lt;/b&gt; &amp; co" in page and "<b>bold" not in page
-    assert page.count('<tr class="collapsed">') == 1
+    assert page.count('<tr class="collapsed">') == 2  # collapsed wins over undertrained
+    assert page.count('<tr class="undertrained">') == 1
+    assert "collapsed cells red, undertrained cells amber" in page
     assert "0.1235" in page and "—" in page
     assert "A &lt;title&gt;" in page and "t.parquet" in page
     long = table_view_html(pl.DataFrame({"a": list(range(10))}), "t", max_rows=3)

@@ -2,7 +2,10 @@
 
 Runs every summarise/score job function (without Snakemake), passing each the paths and
 cell keys its rule would, and checks the tables' columns, that both kinds of dataset land
-in one table, and that collapsed cells are flagged rather than mixed in.
+in one table, that the training-budget control appears as method "control", that
+collapsed and undertrained cells are flagged rather than mixed in, and that the findings
+job reads the tables, the per-cell paired statistics and the comparisons against the
+control into one row per cell and split.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ import pytest
 
 from pieflow import io, layout
 from pieflow.analysis import job
+from pieflow.analysis.findings import COLUMNS as FINDINGS_COLUMNS
+from pieflow.analysis.findings_job import summarise_findings_job
 from pieflow.analysis.tokens import token_counts
 from pieflow.diff.job import diff_cell
 from pieflow.labels import LabelKind
@@ -68,17 +73,21 @@ def predictions(splits, num_classes, multi, rng, flip: float, constant: int | No
                 frames.append(pl.DataFrame({
                     "seed": [seed] * n, "split": [split] * n, "example_id": frame["example_id"],
                     "labels": truth.tolist(), "preds": preds.astype(np.int8).tolist(),
-                    "loss": rng.random(n)},
-                    schema_overrides={"labels": pl.List(pl.Int8), "preds": pl.List(pl.Int8)}))
+                    "loss": rng.random(n), "logits": (4.0 * preds - 2.0).tolist()},
+                    schema_overrides={"labels": pl.List(pl.Int8), "preds": pl.List(pl.Int8),
+                                      "logits": pl.List(pl.Float32)}))
             else:
                 label = frame["label"].to_numpy()
                 noise = rng.integers(0, num_classes, size=n)
                 pred = np.where(rng.random(n) < flip, noise, label)
                 if constant is not None:
                     pred = np.full(n, constant)
+                logits = 2.0 * np.eye(num_classes)[pred] + rng.random((n, num_classes))
                 frames.append(pl.DataFrame({
                     "seed": [seed] * n, "split": [split] * n, "example_id": frame["example_id"],
-                    "label": label, "pred": pred, "loss": rng.random(n)}))
+                    "label": label, "pred": pred, "loss": rng.random(n),
+                    "logits": logits.tolist()},
+                    schema_overrides={"logits": pl.List(pl.Float32)}))
     return pl.concat(frames)
 
 
@@ -94,7 +103,10 @@ class Tree:
     def __init__(self, base: Path) -> None:
         self.base = base
         self.dense = [Cell.dense(d, "m") for d in DATASETS]
+        self.control = [Cell.control(d, "m") for d in DATASETS]
         self.pruned = [Cell(d, "m", "imp", s) for d in DATASETS for s in (50, 90)]
+        self.pie_cells = self.pruned + self.control  # as the rules list them
+        self.vs_control = self.pruned  # imp is iterative: every cell has a control
         self.models = [{"dataset": d, "model": "m"} for d in DATASETS]
 
     def __call__(self, template: str, **keys: object) -> str:
@@ -102,6 +114,9 @@ class Tree:
 
     def cell_files(self, cells: list[Cell], name: str) -> list[str]:
         return [str(self.base / cell.path(name)) for cell in cells]
+
+    def vs_control_files(self, cells: list[Cell], name: str) -> list[str]:
+        return [self(layout.vs_control_file(name), **cell.keys()) for cell in cells]
 
     def per_dataset(self, template: str, **extra: object) -> list[str]:
         return [self(template, dataset=d, **extra) for d in DATASETS]
@@ -129,32 +144,44 @@ def results(tmp_path_factory):
             pl.col("loss").mean().alias("el2n"), pl.col("loss").std().alias("el2n_std"),
             pl.col("loss").mean().alias("dense_loss"))
         io.write_parquet(influence, tree(layout.INFLUENCE, dataset=name, model="m"))
-        for sparsity, kwargs in ((50, {"flip": 0.3}), (90, {"flip": 0.6, "constant": 1})):
-            if multi and "constant" in kwargs:
-                kwargs = {"flip": 0.5}
-            cell = Cell(name, "m", "imp", sparsity)
+        # the control: longer-trained dense seeds; on tweets never wrong, so undertrained
+        cells = [(Cell.control(name, "m"), {"flip": 0.0 if not multi else 0.05})]
+        cells += [(Cell(name, "m", "imp", 50), {"flip": 0.3}),
+                  (Cell(name, "m", "imp", 90),
+                   {"flip": 0.5} if multi else {"flip": 0.6, "constant": 1})]
+        for cell, kwargs in cells:
             pruned = predictions(splits, num_classes, multi, rng, **kwargs)
             files = {n: tree.cell_files([cell], f"{n}.parquet")[0]
-                     for n in ("predictions", "metrics", "pies", "null_rate")}
+                     for n in ("predictions", "metrics", "pies", "null_rate", "paired")}
             io.write_parquet(pruned, files["predictions"])
-            io.write_parquet(metrics_of(pruned, kind, sparsity / 100), files["metrics"])
-            diff_cell(tree.cell_files([dense_cell], "predictions.parquet")[0],
-                      files["predictions"], tree(layout.CLASSES, dataset=name),
-                      tree(layout.DATA_META, dataset=name), files["pies"],
-                      files["null_rate"], repeats=20, seed=0, confidence=0.95)
+            io.write_parquet(metrics_of(pruned, kind, cell.sparsity / 100), files["metrics"])
+            write_diff(tree, name, tree.cell_files([dense_cell], "predictions.parquet")[0],
+                       files)
+            if not cell.is_control:  # pruning at the control's training budget
+                control = tree.cell_files([Cell.control(name, "m")], "predictions.parquet")[0]
+                compared = {n: tree.vs_control_files([cell], f"{n}.parquet")[0]
+                            for n in ("pies", "null_rate", "paired")}
+                write_diff(tree, name, control, {**compared, "predictions": files["predictions"]})
     return tree
+
+
+def write_diff(tree: Tree, dataset: str, baseline: str, files: dict[str, str]) -> None:
+    """The diff stage's outputs for one comparison: PIEs, null rate, paired statistics."""
+    diff_cell(baseline, files["predictions"], tree(layout.CLASSES, dataset=dataset),
+              tree(layout.DATA_META, dataset=dataset), files["pies"], files["null_rate"],
+              files["paired"], repeats=20, seed=0, confidence=0.95)
 
 
 @pytest.fixture(scope="module")
 def analysed(results):
     tree = results
-    populations = tree.dense + tree.pruned
-    cells, pie_cells = [c.keys() for c in populations], [c.keys() for c in tree.pruned]
+    populations = tree.dense + tree.control + tree.pruned
+    cells, pie_cells = [c.keys() for c in populations], [c.keys() for c in tree.pie_cells]
     datasets = list(DATASETS)
-    pies = tree.cell_files(tree.pruned, "pies.parquet")
+    pies = tree.cell_files(tree.pie_cells, "pies.parquet")
     summary = tree(layout.analysis_file("pies.parquet"))
     job.summarise_pies_job(
-        pies=pies, pruned=tree.cell_files(tree.pruned, "predictions.parquet"),
+        pies=pies, pruned=tree.cell_files(tree.pie_cells, "predictions.parquet"),
         cells=pie_cells, dense=tree.per_model(layout.dense_file("predictions.parquet")),
         influence=tree.per_model(layout.INFLUENCE), models=tree.models,
         meta=tree.per_dataset(layout.DATA_META), datasets=datasets,
@@ -169,7 +196,7 @@ def analysed(results):
             table="accuracy.parquet", table_view="tables/accuracy.html",
             figure="figures/accuracy.png"))
     job.summarise_null_rate_job(
-        null_rates=tree.cell_files(tree.pruned, "null_rate.parquet"), cells=pie_cells,
+        null_rates=tree.cell_files(tree.pie_cells, "null_rate.parquet"), cells=pie_cells,
         summary=summary, outputs=tree.analysis(
             table="null_rate.parquet", table_view="tables/null_rate.html",
             figure="figures/null_rate.png"))
@@ -207,19 +234,29 @@ def analysed(results):
         influence=tree.per_model(layout.INFLUENCE), models=tree.models, summary=summary,
         outputs=tree.analysis(table="pie_examples.parquet",
                               table_view="tables/pie_examples.html"), k=3)
+    tables = tree.analysis(accuracy="accuracy.parquet", summary="pies.parquet",
+                           null_rate="null_rate.parquet", text="text_comparison.parquet")
+    summarise_findings_job(
+        **tables, paired=tree.cell_files(tree.pie_cells, "paired.parquet"), cells=pie_cells,
+        vs_control=tree.vs_control_files(tree.vs_control, "null_rate.parquet"),
+        vs_control_cells=[c.keys() for c in tree.vs_control],
+        outputs=tree.analysis(table="findings.parquet", table_view="tables/findings.html"))
     return Path(tree(layout.ANALYSIS))
 
 
 CELL = ["dataset", "model", "method", "sparsity", "split"]
 
 
+FLAGGED_TABLES = ("accuracy", "pies", "el2n_bins", "null_rate", "class_accuracy",
+                  "pie_classes", "text_comparison", "pie_examples", "findings")
+
+
 def test_every_table_view_and_figure_is_written(analysed):
-    for name in ("accuracy", "pies", "el2n_bins", "null_rate", "class_accuracy",
-                 "pie_classes", "text_comparison", "pie_examples"):
+    for name in FLAGGED_TABLES:
         table = pl.read_parquet(analysed / f"{name}.parquet")
         assert table.height, name
         assert set(table["dataset"]) == {"tweets", "topics"}, name
-        assert "collapsed" in table.columns, name
+        assert {"collapsed", "undertrained"} <= set(table.columns), name
         view = (analysed / "tables" / f"{name}.html").read_text()
         assert view.startswith("<!doctype html>") and "<table>" in view
     for figure in ("accuracy", "pie_share", "pie_accuracy", "el2n_loss", "null_rate",
@@ -227,20 +264,73 @@ def test_every_table_view_and_figure_is_written(analysed):
         assert (analysed / "figures" / f"{figure}.png").stat().st_size > 10_000, figure
 
 
-def test_collapsed_cell_is_flagged_in_every_table(analysed):
+@pytest.mark.parametrize("flag", ["collapsed", "undertrained"])
+def test_flagged_cells_are_flagged_in_every_table(analysed, flag):
     summary = pl.read_parquet(analysed / "pies.parquet")
-    collapsed = summary.filter(pl.col("collapsed")).select(CELL)
-    # tweets imp 90 always answers class 1: collapsed on both splits
-    assert ("tweets", "m", "imp", 90) in {r[:4] for r in collapsed.rows()}
-    for name in ("null_rate", "pie_classes", "text_comparison", "pie_examples", "el2n_bins"):
+    flagged_cells = summary.filter(pl.col(flag)).select(CELL)
+    # tweets imp 90 always answers class 1: collapsed on both splits; the tweets control
+    # is never wrong, far above the dense models: undertrained
+    expected = {"collapsed": ("tweets", "m", "imp", 90),
+                "undertrained": ("tweets", "m", "control", 0)}[flag]
+    assert expected in {r[:4] for r in flagged_cells.rows()}
+    for name in ("null_rate", "pie_classes", "text_comparison", "pie_examples", "el2n_bins",
+                 "findings"):
         table = pl.read_parquet(analysed / f"{name}.parquet")
-        flagged = table.filter(pl.col("collapsed")).select(CELL).unique()
+        flagged = table.filter(pl.col(flag)).select(CELL).unique()
         assert flagged.sort(CELL).equals(
-            collapsed.join(table.select(CELL).unique(), on=CELL).sort(CELL)), name
-        assert table["collapsed"].null_count() == 0, name
+            flagged_cells.join(table.select(CELL).unique(), on=CELL).sort(CELL)), name
+        assert table[flag].null_count() == 0, name
     accuracy = pl.read_parquet(analysed / "accuracy.parquet")
-    assert accuracy.filter(pl.col("method") == "dense")["collapsed"].null_count() == 0
+    assert accuracy.filter(pl.col("method") == "dense")[flag].null_count() == 0
     assert "majority_share" in accuracy.columns
+    view = (analysed / "tables" / "pies.html").read_text()
+    assert f'<tr class="{flag}">' in view
+
+
+def test_control_rows_appear_as_method_control(analysed):
+    for name in ("accuracy", "pies", "null_rate", "el2n_bins", "class_accuracy",
+                 "pie_classes", "text_comparison", "findings"):
+        table = pl.read_parquet(analysed / f"{name}.parquet")
+        control = table.filter(pl.col("method") == "control")
+        assert set(control["dataset"]) == set(DATASETS), name
+        assert set(control["sparsity"]) == {0}, name
+
+
+def test_findings_read_tables_paired_files_and_the_control(analysed, results):
+    findings = pl.read_parquet(analysed / "findings.parquet")
+    assert findings.columns == list(FINDINGS_COLUMNS)
+    summary = pl.read_parquet(analysed / "pies.parquet")
+    assert findings.select(CELL).sort(CELL).equals(summary.select(CELL).sort(CELL))
+    pruned = findings.filter(pl.col("method") == "imp")
+    control = findings.filter(pl.col("method") == "control")
+    for part in ("mean", "low", "high"):  # imp is iterative: compared with the control
+        assert pruned[f"vs_control_excess_{part}"].null_count() == 0
+        assert pruned[f"control_excess_{part}"].null_count() == 0
+        assert control[f"control_excess_{part}"].null_count() == control.height
+    # the control's own excess over the dense null is the imp rows' control_excess
+    joined = pruned.join(control.select("dataset", "split", "excess_mean"),
+                         on=["dataset", "split"])
+    assert joined["control_excess_mean"].to_list() == joined["excess_mean_right"].to_list()
+    cell = Cell("tweets", "m", "imp", 50)
+    paired = pl.read_parquet(results.cell_files([cell], "paired.parquet")[0])
+    row = findings.filter((pl.col("dataset") == "tweets") & (pl.col("sparsity") == 50)
+                          & (pl.col("split") == "test")).row(0, named=True)
+    expected = paired.filter(pl.col("split") == "test").row(0, named=True)
+    assert (row["correct_to_wrong"], row["mcnemar_p"]) == (expected["correct_to_wrong"],
+                                                           expected["mcnemar_p"])
+    vs_control = pl.read_parquet(results.vs_control_files([cell], "null_rate.parquet")[0])
+    assert row["vs_control_excess_mean"] == vs_control.filter(
+        pl.col("split") == "test")["excess_mean"][0]
+    assert row["small_population"]  # 4 seeds: halves of 2
+    assert row["finding"].startswith("tweets · m, imp at 50 % on test: ")
+    assert "extra training alone gives" in row["finding"]
+    collapsed = findings.filter(pl.col("collapsed"))
+    assert set(collapsed["verdict"]) == {"unreliable: collapsed"}
+    undertrained = findings.filter(pl.col("undertrained") & ~pl.col("collapsed"))
+    assert set(undertrained["verdict"]) == {"unreliable: undertrained"}
+    view = (analysed / "tables" / "findings.html").read_text()
+    assert "Findings: which cells show a real PIE effect" in view
+    assert view.index("<th>verdict</th>") < view.index("<th>n_seeds</th>")
 
 
 def test_tables_have_their_documented_columns(analysed):
@@ -274,7 +364,7 @@ def test_class_tables_use_the_right_measure_and_names(analysed):
     assert measures == {"tweets": "accuracy", "topics": "f1"}
     assert set(scores.filter(pl.col("dataset") == "topics")["class_name"]) == {
         f"topics-class-{c}" for c in range(4)}
-    assert set(scores["method"]) == {"dense", "imp"}
+    assert set(scores["method"]) == {"dense", "control", "imp"}
     classes = pl.read_parquet(analysed / "pie_classes.parquet")
     single = classes.filter(pl.col("dataset") == "tweets")
     shares = single.group_by(CELL).agg(pl.col("pie_share").sum(), pl.col("class_share").sum(),

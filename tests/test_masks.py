@@ -110,3 +110,38 @@ def test_numpy_and_torch_selection_agree_including_ties():
             slow = _keep(scores.double(), count)  # float64 takes the torch path
             assert torch.equal(fast, slow)
             assert int((~fast).sum()) == count
+
+
+class ToyEmbeddings(nn.Module):
+    """Like BERT's embeddings block: an Embedding-named module holding a LayerNorm."""
+
+    def __init__(self):
+        super().__init__()
+        self.word_embeddings = nn.Embedding(10, 4)
+        self.LayerNorm = nn.LayerNorm(4)
+
+
+class ToyEncoder(nn.Module):
+    head_prefix = "head."
+
+    def __init__(self):
+        super().__init__()
+        self.embeddings = ToyEmbeddings()
+        self.body = nn.Linear(4, 4)
+        self.norm = nn.LayerNorm(4)
+        self.head = nn.Linear(4, 2)
+
+
+def test_study_set_skips_the_whole_embeddings_block():
+    # The study skipped every module whose class name contains "Embedding", with what is
+    # inside it: the embeddings' LayerNorm is not prunable, the body's is.
+    study = set(prunable_parameters(ToyEncoder(), "study"))
+    assert study == {"body.weight", "norm.weight"}
+
+
+def test_study_set_of_a_real_bert_has_no_embedding_weights(tiny_bert_spec):
+    from pieflow.models.classifiers import build_model
+
+    study = prunable_parameters(build_model(tiny_bert_spec, 3, 0), "study")
+    assert not [name for name in study if "embeddings" in name]
+    assert any("LayerNorm" in name for name in study)  # the encoder layers' own norms

@@ -26,6 +26,7 @@ FIGURES = {
     "text_effects.png": "Text features of PIEs vs. non-PIEs",
 }
 TABLES = {
+    "findings.html": "Findings",
     "accuracy.html": "Accuracy table",
     "pies.html": "PIE table",
     "null_rate.html": "Null-rate table",
@@ -35,8 +36,8 @@ TABLES = {
     "text_comparison.html": "Text comparison table",
     "pie_examples.html": "Example PIEs",
 }
-CATEGORIES = ["1. Accuracy", "2. PIEs", "3. Null rate", "4. Difficulty (EL2N)", "5. Classes",
-              "6. Text", "7. Example PIEs"]
+CATEGORIES = ["0. Findings", "1. Accuracy", "2. PIEs", "3. Null rate", "4. Difficulty (EL2N)",
+              "5. Classes", "6. Text", "7. Example PIEs"]
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                   "--no-first-run", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync"]

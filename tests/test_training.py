@@ -1,3 +1,4 @@
+import polars as pl
 import pytest
 import torch
 from conftest import encoded
@@ -57,3 +58,65 @@ def test_training_lowers_the_loss(bilstm_spec, tweets):
     losses = [row["train_loss"] for row in run.state.history]
     assert losses[-1] < losses[0]
     assert run.early_state  # the EL2N checkpoint was taken
+
+
+def test_pruned_weights_get_no_gradient_before_clipping(bilstm_spec, tweets, monkeypatch):
+    """Clipping sees only the gradients of weights that remain (as the study's hooks did):
+    with a mask, the norm clipped is that of the unpruned weights' gradients."""
+    from conftest import encoded
+
+    from pieflow.prune.masks import full_masks, next_masks, prunable_parameters
+    from pieflow.train import loop
+
+    spec = dict(bilstm_spec, epochs=1)
+    data = encoded(spec, tweets.splits["train"].head(16))
+    model = build_model(spec, 3, 0)
+    params = prunable_parameters(model)
+    masks = next_masks({n: p.detach().abs() for n, p in params.items()}, full_masks(params), 0.5)
+    seen = []
+    clip = torch.nn.utils.clip_grad_norm_
+
+    def spy(parameters, max_norm):
+        parameters = list(parameters)
+        named = {id(p): n for n, p in model.named_parameters()}
+        for p in parameters:
+            name = named[id(p)]
+            if name in masks:
+                seen.append(bool((p.grad[~masks[name]] == 0).all()))
+        return clip(parameters, max_norm)
+
+    monkeypatch.setattr(loop.nn.utils, "clip_grad_norm_", spy)
+    loop.train_epochs(model, data, loop.TrainState(loop.make_optimizer(model, 1e-3)), seed=0,
+                      epochs=1, batch_size=8, device=torch.device("cpu"), masks=masks)
+    assert seen and all(seen)
+
+
+def test_the_control_is_the_dense_seed_trained_as_long_as_an_iterative_method(
+    bilstm_spec, tweets, tmp_path
+):
+    """Control seed = dense seed continued prunes·E epochs unpruned: bit-for-bit the same
+    model as training (prunes + 1)·E epochs straight through, and its history says so."""
+    from pieflow.train.job import train_control_job, train_dense_job
+
+    spec = dict(bilstm_spec, epochs=1, batch_size=16)
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    tweets.splits["train"].write_parquet(data_dir / "train.parquet")
+    io.write_json(["negative", "neutral", "positive"], data_dir / "classes.json")
+    io.write_json({"label_kind": "single"}, data_dir / "meta.json")
+    inputs = [str(data_dir / f) for f in ("train.parquet", "classes.json", "meta.json")]
+    dense = {name: str(tmp_path / "dense" / f"{name}.{ext}") for name, ext in
+             [("model", "safetensors"), ("early", "safetensors"), ("optimizer", "safetensors"),
+              ("history", "parquet"), ("learning", "parquet")]}
+    train_dense_job(spec, 3, *inputs, dense)
+    control = {"model": str(tmp_path / "control.safetensors"),
+               "history": str(tmp_path / "control_history.parquet")}
+    train_control_job(spec, 2, 3, *inputs, dense, control)
+
+    straight = train_dense(dict(spec, epochs=3), encoded(spec, tweets.splits["train"]), 3, 3,
+                           CPU)
+    expected, got = trainable_state(straight.model), io.load_tensors(control["model"])
+    assert all(torch.equal(expected[k], got[k]) for k in expected)
+    history = pl.read_parquet(control["history"])
+    assert history["epoch"].to_list() == [1, 2, 3]
+    assert history["seed"].unique().to_list() == [3]

@@ -44,14 +44,42 @@ def test_results_contract(finished_run):
     vocab = (results / "bilstm" / "vectors" / "vocab.json").read_text()
     assert '"<unk>"' in vocab  # the BiLSTM read the GloVe file through prepare_vectors
     accuracy = pl.read_parquet(workdir / "results" / "analysis" / "accuracy.parquet")
-    assert set(accuracy["method"]) == {"dense", "imp", "mp-ai"}
-    pruned = accuracy.filter(pl.col("method") != "dense")
+    assert set(accuracy["method"]) == {"dense", "control", "imp", "mp-ai"}
+    pruned = accuracy.filter(~pl.col("method").is_in(["dense", "control"]))
     assert pruned["achieved_sparsity_mean"].to_list() == pytest.approx(
         [0.5] * pruned.height, abs=0.001)  # a share, not the cell's percent
     summary = pl.read_parquet(workdir / "results" / "analysis" / "pies.parquet")
-    assert summary.height == 2 * 2 * 2  # models × methods × splits
+    assert summary.height == 2 * 3 * 2  # models × (methods + control) × splits
     for figure in ("accuracy.png", "pie_share.png", "el2n_loss.png"):
         assert (workdir / "results" / "analysis" / "figures" / figure).stat().st_size > 10_000
+
+
+def test_control_and_findings(finished_run):
+    """The training-budget control of the iterative method and the findings page."""
+    workdir, config = finished_run
+    results = workdir / "results"
+    for model in config["models"]:
+        history = pl.read_parquet(results / "tweets" / model / "control" / "0" / "seeds" / "0"
+                                  / "history.parquet")
+        assert history["epoch"].to_list() == [1, 2, 3, 4]  # (3 prunes + 1) × E, E = 1
+        for name in ("pies", "null_rate", "paired"):
+            assert (results / "tweets" / model / "control" / "0" / f"{name}.parquet").is_file()
+            assert (results / "tweets" / model / "imp" / "50" / "vs_control"
+                    / f"{name}.parquet").is_file()
+        assert not (results / "tweets" / model / "mp-ai" / "50" / "vs_control").exists()
+    null = pl.read_parquet(results / "tweets" / "bilstm" / "imp" / "50" / "null_rate.parquet")
+    assert null["n_common_seeds"].to_list() == [3, 3] and null["population_size"][0] == 1
+    findings = pl.read_parquet(results / "analysis" / "findings.parquet")
+    assert findings.height == 2 * 3 * 2  # models × (methods + control) × splits
+    assert findings["finding"].str.len_chars().min() > 40
+    imp = findings.filter(pl.col("method") == "imp")
+    assert imp["control_excess_mean"].null_count() == 0
+    assert imp["vs_control_excess_mean"].null_count() == 0
+    mp_ai = findings.filter(pl.col("method") == "mp-ai")
+    assert mp_ai["vs_control_excess_mean"].null_count() == mp_ai.height
+    # 3 seeds: halves of one seed, so every row warns that the population is small
+    assert findings["small_population"].all()
+    assert findings["finding"].str.contains("seeds per population in the null").all()
 
 
 def test_complete_run_leaves_nothing_to_do(finished_run):
@@ -73,6 +101,8 @@ def test_new_sparsity_schedules_only_new_cells(finished_run):
     assert all(job["sparsity"] == "90" for job in jobs["prune_model"])
     assert all(job["sparsity"] == "90" for job in jobs["predict_cell"])
     assert len(jobs["diff_cell"]) == 4
+    assert len(jobs["diff_vs_control"]) == 2  # imp at 90 against each model's control
+    assert "train_control" not in jobs  # the control does not depend on sparsities
 
 
 def test_bilstm_learning_rate_retrains_no_encoder_cell(finished_run):
@@ -85,7 +115,8 @@ def test_bilstm_learning_rate_retrains_no_encoder_cell(finished_run):
     finally:
         write_config(workdir, config)
     assert len(jobs["train_dense"]) == 3
-    for rule in ("train_dense", "prune_model", "predict_cell", "diff_cell", "score_influence"):
+    for rule in ("train_dense", "train_control", "prune_model", "predict_cell", "diff_cell",
+                 "diff_vs_control", "score_influence"):
         assert jobs.get(rule), rule
         assert all(job["model"] == "bilstm" for job in jobs[rule]), rule
 

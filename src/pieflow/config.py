@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pieflow.layout import DENSE, VECTORS_DIR, Cell, fill
+from pieflow.layout import CONTROL, DENSE, VECTORS_DIR, Cell, fill
 from pieflow.prune.methods import BUILTIN_METHODS, MethodSpec
 
 # Keys of a model entry that shape its weights (any change retrains it).
@@ -28,8 +28,9 @@ def check_config(config: dict[str, Any]) -> None:
     """Refuse, before any job runs, what JSON schema cannot catch."""
     definitions = config.get("method_definitions") or {}
     for name, definition in definitions.items():
-        if name == DENSE:
-            raise ConfigError("method_definitions.dense: 'dense' names the unpruned population")
+        if name in (DENSE, CONTROL):
+            raise ConfigError(f"method_definitions.{name}: {name!r} names an unpruned "
+                              "population")
         try:
             MethodSpec(**definition)
         except (TypeError, ValueError) as err:
@@ -76,6 +77,30 @@ def pruned_cells(config: dict[str, Any]) -> list[Cell]:
                 for sparsity in spec.get("sparsities", config["sparsities"]):
                     cells.append(Cell(dataset, model, method, int(sparsity)))
     return cells
+
+
+def iterative_methods(config: dict[str, Any], model: str | None = None) -> list[str]:
+    """The iterative methods configured (for one model, or for any), sorted."""
+    models = [model] if model else list(config["models"])
+    names = {method for m in models
+             for method in config["models"][m].get("methods", config["methods"])}
+    return sorted(name for name in names if is_iterative(config, name))
+
+
+def control_cells(config: dict[str, Any]) -> list[Cell]:
+    """The training-budget control of every model with iterative methods (one per model,
+    shared by its iterative methods), unless ``training_budget_control`` is off."""
+    if not config.get("training_budget_control", True):
+        return []
+    return [Cell.control(dataset, model) for dataset in config["datasets"]
+            for model in config["models"] if iterative_methods(config, model)]
+
+
+def control_prunes(config: dict[str, Any], model: str) -> int:
+    """Prunes of the model's iterative schedules: the control trains (prunes + 1)·E
+    epochs. Methods with different numbers of prunes share the longest budget."""
+    return max(MethodSpec(**method_params(config, name)).prunes
+               for name in iterative_methods(config, model))
 
 
 def uses_vector_file(config: dict[str, Any], model: str) -> bool:

@@ -13,6 +13,9 @@ from dataclasses import asdict, dataclass
 
 RESULTS = "results"
 DENSE = "dense"
+# The training-budget control: dense seeds trained as long as the iterative schedules,
+# unpruned; one population per model, at sparsity 0 (``results/{d}/{m}/control/0``).
+CONTROL = "control"
 
 # Per dataset
 DATA_SPLIT = f"{RESULTS}/{{dataset}}/data/{{split}}.parquet"
@@ -51,6 +54,21 @@ def split_file(split: str) -> str:
 def cell_file(name: str) -> str:
     """Template of a file of a cell (``predictions.parquet``, ``pies.parquet``, …)."""
     return f"{CELL_DIR}/{name}"
+
+
+def vs_control_file(name: str) -> str:
+    """Template of a pruned cell's comparison with its model's control population."""
+    return f"{CELL_DIR}/vs_control/{name}"
+
+
+def control_file(name: str) -> str:
+    """Template of a file of the control cell of ``{dataset}``/``{model}``."""
+    return f"{MODEL_DIR}/{CONTROL}/0/{name}"
+
+
+def control_seed_file(name: str) -> str:
+    """Template of a file of one control seed of ``{dataset}``/``{model}``."""
+    return f"{MODEL_DIR}/{CONTROL}/0/seeds/{{seed}}/{name}"
 
 
 def dense_file(name: str) -> str:
@@ -108,9 +126,17 @@ class Cell:
     def dense(cls, dataset: str, model: str) -> Cell:
         return cls(dataset, model, DENSE, 0)
 
+    @classmethod
+    def control(cls, dataset: str, model: str) -> Cell:
+        return cls(dataset, model, CONTROL, 0)
+
     @property
     def is_dense(self) -> bool:
         return self.method == DENSE
+
+    @property
+    def is_control(self) -> bool:
+        return self.method == CONTROL
 
     def keys(self) -> dict[str, str | int]:
         """The cell's columns in every table: dataset, model, method, sparsity."""

@@ -20,8 +20,8 @@ from pieflow import io
 from pieflow.analysis.accuracy import accuracy_table, cell_metrics
 from pieflow.analysis.cells import SORT_KEYS, stack, with_keys
 from pieflow.analysis.classes import class_accuracy, class_frequencies, pie_class_distribution
-from pieflow.analysis.collapse import accuracy_with_collapse, with_collapsed
 from pieflow.analysis.examples import pie_examples, split_texts
+from pieflow.analysis.flags import accuracy_with_flags, with_flags
 from pieflow.analysis.pies import el2n_bins, pie_summary
 from pieflow.analysis.plots.accuracy import plot_accuracy
 from pieflow.analysis.plots.classes import plot_class_accuracy, plot_pie_classes
@@ -75,7 +75,9 @@ def _read_predictions(path: str, kind: LabelKind, extra: Iterable[str] = ()) -> 
 
 
 def _flag(table: pl.DataFrame, summary: pl.DataFrame) -> pl.DataFrame:
-    return table if table.is_empty() else with_collapsed(table, summary)
+    """``collapsed`` and ``undertrained`` from the PIE summary (the one place they are
+    decided)."""
+    return table if table.is_empty() else with_flags(table, summary)
 
 
 def _write(table: pl.DataFrame, outputs: Mapping[str, str], key: str, title: str,
@@ -93,14 +95,15 @@ def _write(table: pl.DataFrame, outputs: Mapping[str, str], key: str, title: str
 
 def summarise_accuracy_job(metrics: Sequence[str], cells: Sequence[Keys], summary: str,
                            outputs: Mapping[str, str]) -> None:
-    """Accuracy of every population (dense and pruned), flagged by the PIE summary."""
+    """Accuracy of every population (dense, control, pruned), flagged by the PIE summary."""
     frames = [cell_metrics(pl.read_parquet(path), keys)
               for path, keys in zip(metrics, cells, strict=True)]
     table = accuracy_table(pl.concat(frames, how="diagonal_relaxed"))
-    table = accuracy_with_collapse(table, pl.read_parquet(summary)).sort(SORT_KEYS)
+    table = accuracy_with_flags(table, pl.read_parquet(summary)).sort(SORT_KEYS)
     _write(table, outputs, "table", "Accuracy per population",
            "Accuracy and macro-F1 per dataset × model × method × sparsity and split, mean "
-           "and standard deviation over seeds (dense = method 'dense', sparsity 0).")
+           "and standard deviation over seeds (dense = method 'dense', sparsity 0; the "
+           "training-budget control = method 'control', sparsity 0).")
     plot_accuracy(table, outputs["figure"])
     log.info("accuracy table: %d rows", table.height)
 
@@ -109,14 +112,17 @@ def summarise_pies_job(pies: Sequence[str], pruned: Sequence[str], cells: Sequen
                        dense: Sequence[str], influence: Sequence[str],
                        models: Sequence[Keys], meta: Sequence[str],
                        datasets: Sequence[str], outputs: Mapping[str, str]) -> None:
-    """PIE summary and EL2N bins of every pruned cell against its dense population."""
+    """PIE summary and EL2N bins of every pruned (and control) cell against its dense
+    population."""
     kinds = _label_kinds(meta, datasets)
     dense_of, influence_of = _by_model(dense, models), _by_model(influence, models)
     summaries, bins = [], []
     current: tuple[Model | None, pl.DataFrame | None, pl.DataFrame | None] = (None, None, None)
-    for pies_path, pruned_path, keys in zip(pies, pruned, cells, strict=True):
+    # grouped by dataset × model (stable), so one dense population is in memory at a time
+    ordered = sorted(zip(pies, pruned, cells, strict=True), key=lambda c: _model(c[2]))
+    for pies_path, pruned_path, keys in ordered:
         kind, model = kinds[keys["dataset"]], _model(keys)
-        if current[0] != model:  # cells come grouped by dataset × model: one dense at a time
+        if current[0] != model:
             current = (model, _read_predictions(dense_of[model], kind, ["loss"]),
                        pl.read_parquet(influence_of[model], columns=INFLUENCE_COLUMNS))
         _, dense_predictions, scores = current
@@ -128,11 +134,12 @@ def summarise_pies_job(pies: Sequence[str], pruned: Sequence[str], cells: Sequen
                                         cell_pies), keys))
         log.info("%s: %d PIEs", "/".join(map(str, keys.values())), cell_pies["is_pie"].sum())
     summary = stack(summaries)
-    binned = with_collapsed(stack(bins), summary).sort([*SORT_KEYS, "el2n_bin"])
+    binned = with_flags(stack(bins), summary).sort([*SORT_KEYS, "el2n_bin"])
     _write(summary, outputs, "summary", "PIEs per pruned cell",
-           "PIE count and share per pruned cell and split, with the accuracy of the dense "
-           "and pruned populations on PIEs, non-PIEs and all examples (mean over seeds), "
-           "the collapse flag and the share of top-decile EL2N examples that are PIEs.")
+           "PIE count and share per pruned cell (and the training-budget control, method "
+           "'control') and split, with the accuracy of the dense and pruned populations on "
+           "PIEs, non-PIEs and all examples (mean over seeds), the collapsed and "
+           "undertrained flags and the share of top-decile EL2N examples that are PIEs.")
     _write(binned, outputs, "el2n_bins", "Loss change by EL2N bin",
            "Mean (pruned − dense) loss over same-seed pairs in 20 equal-frequency EL2N "
            "bins (0 = easiest), with standard errors and the share of PIEs per bin.")

@@ -1,5 +1,5 @@
-"""PIEs per pruned cell: counts, accuracies on PIEs, the collapse flag, and where pruning
-costs loss by EL2N difficulty.
+"""PIEs per pruned (or control) cell: counts, accuracies on PIEs, the collapsed and
+undertrained flags, and where pruning costs loss by EL2N difficulty.
 
 Pure functions of one cell's frames (its ``pies.parquet``, the dense and pruned
 predictions, the model's influence scores), vectorised over examples.
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from pieflow.analysis.collapse import collapse_rule
+from pieflow.analysis.flags import collapse_rule, undertrained_rule
 from pieflow.labels import LabelKind
 
 EL2N_BINS = 20
@@ -19,7 +19,8 @@ _SUBSETS = ("on_pies", "on_non_pies", "on_all")
 
 def seed_accuracy_on(predictions: pl.DataFrame, pies: pl.DataFrame,
                      kind: LabelKind) -> pl.DataFrame:
-    """Mean over seeds of each model's accuracy on PIEs, non-PIEs and all examples."""
+    """Mean over seeds of each model's accuracy on PIEs, non-PIEs and all examples, and
+    the standard deviation over seeds of the accuracy on all (``std_on_all``)."""
     joined = predictions.join(pies.select("split", "example_id", "is_pie"),
                               on=["split", "example_id"])
     correct = kind.correct_expr()
@@ -28,7 +29,8 @@ def seed_accuracy_on(predictions: pl.DataFrame, pies: pl.DataFrame,
         correct.filter(~pl.col("is_pie")).mean().alias("on_non_pies"),
         correct.mean().alias("on_all"),
     )
-    return per_seed.group_by("split").agg(pl.col(*_SUBSETS).mean())
+    return per_seed.group_by("split").agg(pl.col(*_SUBSETS).mean(),
+                                          pl.col("on_all").std().alias("std_on_all"))
 
 
 def pie_summary(
@@ -38,10 +40,12 @@ def pie_summary(
     kind: LabelKind,
     influence: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """PIE count and share per split of one cell, with accuracies and a collapse flag.
+    """PIE count and share per split of one cell, with accuracies and two flags.
 
     ``collapsed``: the pruned models are on average no better than always answering the
-    most frequent label (``majority_share``; see :mod:`pieflow.analysis.collapse`).
+    most frequent label (``majority_share``); ``undertrained``: their mean accuracy beats
+    the dense one by more than the dense seeds' standard deviation (``dense_accuracy_std``)
+    — see :mod:`pieflow.analysis.flags`.
     """
     counts = pies.group_by("split").agg(
         pl.len().alias("n_examples"),
@@ -52,11 +56,14 @@ def pie_summary(
          / pl.len()).alias("majority_share"),
     )
     dense_acc = seed_accuracy_on(dense_predictions, pies, kind).rename(
-        {c: f"dense_accuracy_{c}" for c in _SUBSETS})
-    pruned_acc = seed_accuracy_on(pruned_predictions, pies, kind).rename(
+        {**{c: f"dense_accuracy_{c}" for c in _SUBSETS}, "std_on_all": "dense_accuracy_std"})
+    pruned_acc = seed_accuracy_on(pruned_predictions, pies, kind).drop("std_on_all").rename(
         {c: f"pruned_accuracy_{c}" for c in _SUBSETS})
     summary = counts.join(dense_acc, on="split").join(pruned_acc, on="split")
-    summary = summary.with_columns(collapse_rule("pruned_accuracy_on_all").alias("collapsed"))
+    summary = summary.with_columns(
+        collapse_rule("pruned_accuracy_on_all").alias("collapsed"),
+        undertrained_rule("pruned_accuracy_on_all", "dense_accuracy_on_all",
+                          "dense_accuracy_std").alias("undertrained"))
     if influence is not None:
         top = top_el2n_pie_share(pies, influence)
         summary = summary.join(top, on="split", how="left")

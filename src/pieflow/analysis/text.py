@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 import polars as pl
 
+from pieflow.analysis.flags import FLAGS
 from pieflow.analysis.textstats import compare_groups, holm, text_features
 
 TEXT_ID_COLUMNS = ("split", "example_id")
@@ -70,9 +71,9 @@ def holm_over_table(table: pl.DataFrame, column: str = "p_value") -> pl.Series:
 
 
 def with_holm_over_table(table: pl.DataFrame) -> pl.DataFrame:
-    """The stacked comparison with ``p_holm_all``; ``note`` and ``collapsed`` stay last."""
+    """The stacked comparison with ``p_holm_all``; ``note`` and the flags stay last."""
     if not table.height:
         return table
     table = table.with_columns(holm_over_table(table))
-    return table.select(pl.exclude("p_holm_all", "note", "collapsed"), "p_holm_all", "note",
-                        "collapsed")
+    last = ["p_holm_all", "note", *(f for f in FLAGS if f in table.columns)]
+    return table.select(pl.exclude(last), *last)

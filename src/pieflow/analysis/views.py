@@ -1,5 +1,6 @@
 """HTML views of the summary tables, so the Snakemake report shows every table, not only
-its figures. Rows of collapsed cells are shaded."""
+its figures. Rows of flagged cells are shaded (collapsed red, undertrained amber), so a
+reader sees which rows not to read as findings about pruning."""
 
 from __future__ import annotations
 
@@ -20,8 +21,12 @@ table { border-collapse: collapse; font-size: .8rem; }
 th { position: sticky; top: 0; background: #eef1f5; text-align: left; }
 th, td { border: 1px solid #d9dde3; padding: 2px 6px; vertical-align: top; }
 td { max-width: 32rem; }
+tr.undertrained td { background: #fdebc8; }
 tr.collapsed td { background: #fde2e2; }
 """
+# The shading of each flag, in precedence order (a collapsed row is red even if also
+# undertrained), and how the page's note names it.
+_ROW_FLAGS = {"collapsed": "red", "undertrained": "amber"}
 
 
 def _cell_text(value: object) -> str:
@@ -38,18 +43,27 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
+def _row_classes(shown: pl.DataFrame) -> list[str]:
+    """Each row's CSS class: its first raised flag, or ``""``."""
+    flags = [f for f in _ROW_FLAGS if f in shown.columns]
+    if not flags:
+        return [""] * shown.height
+    expr = pl.lit("")
+    for flag in reversed(flags):  # the first flag wins
+        expr = pl.when(pl.col(flag).fill_null(False)).then(pl.lit(flag)).otherwise(expr)
+    return shown.select(expr.alias("row_class")).to_series().to_list()
+
+
 def table_view_html(frame: pl.DataFrame, title: str, description: str = "",
                     max_rows: int = TABLE_VIEW_ROWS, source: str = "") -> str:
-    """A standalone HTML page showing a table (rows of collapsed cells highlighted)."""
+    """A standalone HTML page showing a table (rows of flagged cells highlighted)."""
     shown = frame.head(max_rows)
     columns = shown.columns
-    flagged = (shown.get_column("collapsed").fill_null(False).to_list()
-               if "collapsed" in columns else [False] * shown.height)
     head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
     body = []
-    for row, collapsed in zip(shown.iter_rows(), flagged, strict=True):  # ≤ max_rows
-        cells = "".join(f"<td>{html.escape(_cell_text(v))}</td>" for v in row)
-        body.append(f'<tr class="collapsed">{cells}</tr>' if collapsed
+    for row, row_class in zip(shown.iter_rows(), _row_classes(shown), strict=True):
+        cells = "".join(f"<td>{html.escape(_cell_text(v))}</td>" for v in row)  # ≤ max_rows
+        body.append(f'<tr class="{row_class}">{cells}</tr>' if row_class
                     else f"<tr>{cells}</tr>")
     notes = []
     if description:
@@ -57,7 +71,9 @@ def table_view_html(frame: pl.DataFrame, title: str, description: str = "",
     shown_note = (f"{frame.height} rows" if frame.height <= max_rows
                   else f"first {max_rows} of {frame.height} rows")
     where = f"; full table: <code>{html.escape(source)}</code>" if source else ""
-    flag = ("; rows of collapsed cells are shaded red" if "collapsed" in columns else "")
+    shading = [f"{flag} cells {colour}" for flag, colour in _ROW_FLAGS.items()
+               if flag in columns]
+    flag = f"; rows shaded: {', '.join(shading)}" if shading else ""
     notes.append(f'<p class="note">{shown_note}{where}{flag}.</p>')
     return (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
             f"<title>{html.escape(title)}</title><style>{_VIEW_STYLE}</style></head><body>"

@@ -1,7 +1,10 @@
-"""The diff stage's I/O edge: one pruned cell against its dense population (rule diff_cell).
+"""The diff stage's I/O edge: one cell against a reference population.
 
-Both predictions files are read once, with only the columns the diff needs, and each
-split's population matrices are built once for the PIE table and the null rate.
+Rule ``diff_cell`` diffs a pruned (or the control) cell against its dense population; rule
+``diff_vs_control`` a pruned cell against the control (dense seeds trained as long as the
+iterative schedule), which then plays the dense role. Both predictions files are read once,
+with only the columns the diff needs (logits for the KL only), and each split's population
+matrices are built once for the PIE table, the null rate and the paired statistics.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import polars as pl
 
 from pieflow import io
 from pieflow.diff.nullrate import null_rate_table
+from pieflow.diff.paired import paired_table
 from pieflow.diff.pies import pie_table
 from pieflow.diff.populations import paired_populations, prediction_columns
 from pieflow.labels import label_kind
@@ -29,12 +33,14 @@ def diff_cell(
     meta: PathLike,
     pies_output: PathLike,
     null_rate_output: PathLike,
+    paired_output: PathLike,
     *,
     repeats: int,
     seed: int,
     confidence: float,
 ) -> None:
-    """Write ``pies.parquet`` and ``null_rate.parquet`` of one pruned cell."""
+    """Write ``pies.parquet``, ``null_rate.parquet`` and ``paired.parquet`` of ``pruned``
+    against the reference population ``dense``."""
     kind = label_kind(io.read_json(meta))
     num_classes = len(io.read_json(classes))
     columns = prediction_columns(kind)
@@ -43,11 +49,18 @@ def diff_cell(
     pies = pie_table(populations, num_classes)
     null_rate = null_rate_table(populations, pies, num_classes, repeats=repeats, seed=seed,
                                 confidence=confidence)
+    paired = paired_table(populations, pies)
     io.write_parquet(pies, pies_output)
     io.write_parquet(null_rate, null_rate_output)
+    io.write_parquet(paired, paired_output)
     for row in null_rate.iter_rows(named=True):  # one row per split
         log.info("%s: %d PIEs of %d examples; at h = %d: PIEs %.1f, null %.1f, "
                  "excess %.1f [%.1f, %.1f] (%d repeats)", row["split"], row["n_pies_full"],
                  row["n_examples"], row["population_size"], row["pies_mean"],
                  row["null_mean"], row["excess_mean"], row["excess_low"], row["excess_high"],
                  repeats)
+    for row in paired.iter_rows(named=True):
+        log.info("%s: %d right → wrong, %d wrong → right (McNemar mid-p %.3g); %d same-seed "
+                 "pairs agree on %.1f %%; KL %.4g", row["split"], row["correct_to_wrong"],
+                 row["wrong_to_correct"], row["mcnemar_p"], row["n_pairs"],
+                 100 * row["top1_agreement"], row["kl_mean"])

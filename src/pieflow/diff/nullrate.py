@@ -1,27 +1,34 @@
-"""Null rate of PIEs: how many "PIEs" two *dense* populations already produce.
+"""Null rate of PIEs: how many "PIEs" seed noise alone already produces.
 
 A PIE count is only interpretable against the disagreement that seed noise alone
-creates. The null splits the dense seeds into two disjoint halves of ``h`` seeds and
-counts examples whose modal labels differ; the PIE count is taken between ``h`` dense
-and ``h`` pruned seeds, so both numbers come from populations of the same size (modal
-labels of smaller populations are noisier, so a PIE count from 30 vs. 30 seeds is not
-comparable with a 15 vs. 15 null).
+creates. Pruned seed *i* is the *twin* of dense seed *i* (same initialisation and data
+order; iterative methods even continue from its checkpoint), so a fair null must compare
+like with like. With the ``n`` seeds both populations hold (paired by seed id) and
+``h = n // 2``, each repeat draws a random permutation of them into halves A and B of
+``h`` seeds and records
+
+* ``null = #(modal(dense A) != modal(dense B))``,
+* ``pies = #(modal(dense A) != modal(pruned twins of B))``,
+* ``excess = pies - null``.
+
+Both counts compare ``h`` against ``h`` seeds from the same seed set, and neither side of
+a comparison holds a twin of the other, so a pruning that changes nothing (pruned = dense)
+gives ``pies == null`` in every draw: excess exactly 0 with a zero-width interval. (Drawing
+the pruned seeds independently of A, as before, put twins of A's seeds on the pruned side
+and biased the excess downwards.) Modal labels of smaller populations are noisier, which is
+why both counts use ``h`` seeds, not the full populations.
 
 Modal labels follow :func:`pieflow.labels.modal_labels`: the most voted class, ties going
 to the lowest class index. For multi-label predictions the PIE rule of
 :mod:`pieflow.diff.pies` applies instead: per class a population votes "on" when more
 than half of its ``h`` models predict it, and an example counts when any class's vote
-differs. Everything else below is the same for both kinds, draw for draw.
+differs. Everything else is the same for both kinds, draw for draw.
 
-What is resampled (``excess_over_null``): only the *seeds*; the examples are fixed. Each
-repeat draws, without replacement, a random split of the dense seeds into halves A and B
-(``h`` each) and a random subset of ``h`` pruned seeds; it records
-``null = #(modal(A) != modal(B))`` and ``pies = #(modal(A) != modal(pruned subset))``,
-so null and PIEs of one repeat share the dense half A (a paired comparison), and
-``excess = pies - null``. The intervals are percentiles of these per-repeat values. They
-describe how much the counts move with the choice of seeds from *this* pool of models
-(a subsampling distribution); they do not cover sampling of new examples, and, because
-the subsets overlap, they understate the spread of a fresh set of seeds.
+What the intervals cover: they are percentiles over the draws of the seed split, with the
+examples and the pool of models fixed. They describe how much the counts move with the
+choice of halves from *this* pool (a subsampling distribution). They do not cover sampling
+of new examples or of new seeds beyond the pool, and, because the halves of different
+draws overlap, they understate the spread a fresh set of seeds would show.
 """
 
 from __future__ import annotations
@@ -33,7 +40,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import polars as pl
 
-from pieflow.diff.populations import SplitPopulations
+from pieflow.diff.populations import SplitPopulations, common_seed_rows
 from pieflow.labels import LabelKind
 
 NULL_REPEATS = 200
@@ -130,13 +137,18 @@ def null_and_pie_draws(
     num_classes: int,
     repeats: int,
     rng: np.random.Generator,
+    *,
+    dense_seeds: np.ndarray,
+    pruned_seeds: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Per-repeat null and (paired) PIE counts, and the population size ``h``.
 
     ``dense`` and ``pruned`` are population matrices of ``kind`` (see
-    :mod:`pieflow.diff.populations`). ``h = min(n_dense // 2, n_pruned)``: the largest for
-    which two disjoint dense halves exist and the pruned side can match it. Vectorised over
-    repeats and examples, in chunks of repeats of bounded memory.
+    :mod:`pieflow.diff.populations`) whose rows are the seeds ``dense_seeds`` /
+    ``pruned_seeds``. Only the ``n`` common seeds take part; ``h = n // 2``. Each repeat
+    splits them into halves A and B and compares modal(dense A) with modal(dense B) (the
+    null) and with modal(pruned twins of B) (the PIEs). Vectorised over repeats and
+    examples, in chunks of repeats of bounded memory.
     """
     dense, pruned = np.asarray(dense), np.asarray(pruned)
     ndim, shape = (3, "(seeds × examples × classes)") if kind is LabelKind.MULTI else (
@@ -144,33 +156,36 @@ def null_and_pie_draws(
     if dense.ndim != ndim or pruned.ndim != ndim:
         raise ValueError(f"predictions must be {shape} arrays, got shapes "
                          f"{dense.shape} and {pruned.shape}")
-    n_dense, n_pruned = dense.shape[0], pruned.shape[0]
-    if n_dense < 2:
-        raise ValueError(f"the null rate needs at least 2 dense seeds (two disjoint halves), "
-                         f"got {n_dense}")
-    if n_pruned < 1:
-        raise ValueError("the null rate needs at least 1 pruned seed, got 0")
+    if len(dense_seeds) != dense.shape[0] or len(pruned_seeds) != pruned.shape[0]:
+        raise ValueError("every row of the predictions needs exactly one seed id")
     if dense.shape[1:] != pruned.shape[1:]:
         raise ValueError("dense and pruned predictions cover different numbers of examples "
                          "(or classes)")
     if repeats < 1:
         raise ValueError(f"repeats must be at least 1, got {repeats}")
-    size = min(n_dense // 2, n_pruned)
+    dense_rows, pruned_rows = common_seed_rows(dense_seeds, pruned_seeds)
+    n_common = dense_rows.size
+    if n_common < 2:
+        raise ValueError(
+            f"the null rate needs at least 2 seeds common to the dense and the pruned "
+            f"population (two halves of twins), got {n_common}: dense seeds "
+            f"{np.asarray(dense_seeds).tolist()}, pruned seeds "
+            f"{np.asarray(pruned_seeds).tolist()}")
+    size = n_common // 2
     n_examples = dense.shape[1]
-    dense_votes = _vote_matrix(dense, kind, num_classes)
-    pruned_votes = _vote_matrix(pruned, kind, num_classes)
+    dense_votes = _vote_matrix(dense[dense_rows], kind, num_classes)
+    pruned_votes = _vote_matrix(pruned[pruned_rows], kind, num_classes)  # row i: twin of i
 
-    def verdict(order: np.ndarray, start: int, votes: np.ndarray) -> np.ndarray:
-        counts = _subset_weights(order, start, size) @ votes
-        return _decide(counts, kind, num_classes, size, n_examples)
+    def verdict(weights: np.ndarray, votes: np.ndarray) -> np.ndarray:
+        return _decide(weights @ votes, kind, num_classes, size, n_examples)
 
     nulls, pies = [], []
     for chunk in _chunks(repeats, dense_votes.shape[1]):
-        order = _random_orders(rng, chunk, n_dense)
-        pruned_order = _random_orders(rng, chunk, n_pruned)
-        half_a = verdict(order, 0, dense_votes)
-        nulls.append((half_a != verdict(order, size, dense_votes)).any(axis=2).sum(axis=1))
-        pies.append((half_a != verdict(pruned_order, 0, pruned_votes)).any(axis=2).sum(axis=1))
+        order = _random_orders(rng, chunk, n_common)
+        half_a = verdict(_subset_weights(order, 0, size), dense_votes)
+        half_b = _subset_weights(order, size, size)
+        nulls.append((half_a != verdict(half_b, dense_votes)).any(axis=2).sum(axis=1))
+        pies.append((half_a != verdict(half_b, pruned_votes)).any(axis=2).sum(axis=1))
     return np.concatenate(nulls).astype(np.int64), np.concatenate(pies).astype(np.int64), size
 
 
@@ -186,6 +201,7 @@ class NullRate:
     n_examples: int
     n_dense_seeds: int
     n_pruned_seeds: int
+    n_common_seeds: int
     population_size: int
     repeats: int
     confidence: float
@@ -220,12 +236,17 @@ def excess_over_null(
     repeats: int = NULL_REPEATS,
     seed: int | np.random.Generator = NULL_SEED,
     confidence: float = NULL_CONFIDENCE,
+    *,
+    dense_seeds: np.ndarray,
+    pruned_seeds: np.ndarray,
 ) -> NullRate:
-    """Null, PIE and excess counts (mean and percentile interval over random seed draws)."""
+    """Null, PIE and excess counts: mean and percentile interval over draws of the seed
+    split (not over examples; see the module doc for what that covers)."""
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must lie in (0, 1), got {confidence}")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    null, pies, size = null_and_pie_draws(dense, pruned, kind, num_classes, repeats, rng)
+    null, pies, size = null_and_pie_draws(dense, pruned, kind, num_classes, repeats, rng,
+                                          dense_seeds=dense_seeds, pruned_seeds=pruned_seeds)
     n_examples = np.shape(dense)[1]
     quantiles = [(1 - confidence) / 2, (1 + confidence) / 2]
     stats: dict[str, float] = {}
@@ -236,8 +257,10 @@ def excess_over_null(
     shares = {key.replace("_", "_share_", 1): value / n_examples if n_examples else np.nan
               for key, value in stats.items()}
     return NullRate(n_examples=n_examples, n_dense_seeds=np.shape(dense)[0],
-                    n_pruned_seeds=np.shape(pruned)[0], population_size=size,
-                    repeats=repeats, confidence=confidence, **stats, **shares)
+                    n_pruned_seeds=np.shape(pruned)[0],
+                    n_common_seeds=common_seed_rows(dense_seeds, pruned_seeds)[0].size,
+                    population_size=size, repeats=repeats, confidence=confidence, **stats,
+                    **shares)
 
 
 def null_rate_table(
@@ -251,15 +274,20 @@ def null_rate_table(
     """One row per split of a pruned cell: PIEs in excess of the dense-vs-dense null.
 
     ``pies`` is the PIE table of the same populations (:func:`pieflow.diff.pies.pie_table`);
-    its count per split, all dense vs. all pruned seeds, is kept as ``n_pies_full`` for
-    reference. Each split draws from its own generator (:func:`split_rng`).
+    its count per split, all dense vs. all pruned seeds (not only the common ones), is kept
+    as ``n_pies_full`` for reference. Each split draws from its own generator
+    (:func:`split_rng`).
     """
     full = dict(pies.group_by("split").agg(pl.col("is_pie").sum()).iter_rows())
     rows = []
     for pop in populations:
-        result = excess_over_null(pop.dense, pop.pruned, pop.kind, num_classes,
-                                  repeats=repeats, seed=split_rng(seed, pop.split),
-                                  confidence=confidence)
+        try:
+            result = excess_over_null(pop.dense, pop.pruned, pop.kind, num_classes,
+                                      repeats=repeats, seed=split_rng(seed, pop.split),
+                                      confidence=confidence, dense_seeds=pop.dense_seeds,
+                                      pruned_seeds=pop.pruned_seeds)
+        except ValueError as err:
+            raise ValueError(f"split {pop.split!r}: {err}") from err
         rows.append({"split": pop.split, **result.as_dict(),
                      "n_pies_full": int(full[pop.split])})
     if not rows:

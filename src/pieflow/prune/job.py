@@ -12,11 +12,10 @@ import torch
 from pieflow import io
 from pieflow.labels import label_kind
 from pieflow.models.classifiers import trainable_state
-from pieflow.models.loading import encode_for, load_model, pick_device
+from pieflow.models.loading import encode_for, pick_device
 from pieflow.prune.methods import MethodSpec
 from pieflow.prune.schedules import run_pruning
-from pieflow.train.job import history_frame
-from pieflow.train.loop import TrainState, load_optimizer_tensors, make_optimizer
+from pieflow.train.job import history_frame, resume_dense
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +33,7 @@ def prune_job(spec: dict[str, Any], method: dict[str, Any], sparsity_percent: in
     if method_spec.schedule == "iterative":
         if not dense:
             raise ValueError("iterative pruning needs the dense checkpoint of the same seed")
-        model = load_model(spec, num_classes, seed, dense["model"], device)
-        state = TrainState(make_optimizer(model, spec["lr"]), epochs_done=spec["epochs"])
-        load_optimizer_tensors(state.optimizer, model, io.load_tensors(dense["optimizer"]))
-        state.history = pl.read_parquet(dense["history"]).drop("seed").to_dicts()
-        state.steps_done = state.history[-1]["steps"] if state.history else 0
-        resumed = (model, state)
+        resumed = resume_dense(spec, num_classes, seed, dense, device)
     started = time.perf_counter()
     run = run_pruning(spec, method_spec, sparsity_percent / 100, data, num_classes, seed,
                       device, dense=resumed, prunable=prunable)

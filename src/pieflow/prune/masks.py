@@ -26,14 +26,22 @@ def prunable_parameters(
 
     ``default``: the weight matrices of every Linear and LSTM in the body.
     ``study``: the study's set — the ``weight`` of every leaf module (so LayerNorm gains
-    too) and the LSTM weight matrices.
+    too) and the LSTM weight matrices, skipping, as the study did, every module whose
+    class name contains "Embedding" together with everything inside it (BERT's
+    embeddings block, its LayerNorm included).
     Never embeddings, biases or the classifier head (``model.head_prefix``).
     """
     head = getattr(model, "head_prefix", None)
     chosen: dict[str, nn.Parameter] = {}
+    skipped: list[str] = []  # prefixes of embedding blocks
     for module_name, module in model.named_modules():
         prefix = f"{module_name}." if module_name else ""
+        if any(prefix.startswith(block) for block in skipped):
+            continue
         if isinstance(module, nn.Embedding):
+            continue
+        if which == "study" and "Embedding" in type(module).__name__:
+            skipped.append(prefix)
             continue
         if isinstance(module, nn.LSTM):
             for name, param in module.named_parameters(recurse=False):

@@ -14,9 +14,15 @@ from pieflow import io
 from pieflow.labels import label_kind
 from pieflow.models.classifiers import trainable_state
 from pieflow.models.encoding import Encoded
-from pieflow.models.loading import encode_for, pick_device
+from pieflow.models.loading import encode_for, load_model, pick_device
 from pieflow.train.dense import train_dense
-from pieflow.train.loop import TrainState, optimizer_tensors
+from pieflow.train.loop import (
+    TrainState,
+    load_optimizer_tensors,
+    make_optimizer,
+    optimizer_tensors,
+    train_epochs,
+)
 
 log = logging.getLogger(__name__)
 
@@ -50,4 +56,35 @@ def train_dense_job(spec: dict[str, Any], seed: int, train_path: str, classes_pa
     io.save_tensors(optimizer_tensors(run.state.optimizer, run.model), outputs["optimizer"])
     io.write_parquet(history_frame(run.state, seed), outputs["history"])
     io.write_parquet(learning_frame(run.state.learned, data), outputs["learning"])
+    log.info("done in %.1f s", time.perf_counter() - started)
+
+
+def resume_dense(spec: dict[str, Any], num_classes: int, seed: int, dense: dict[str, str],
+                 device: torch.device) -> tuple[torch.nn.Module, TrainState]:
+    """A dense seed after its E epochs, with its optimiser state and history: where
+    iterative pruning and the control continue (identical to training straight on)."""
+    model = load_model(spec, num_classes, seed, dense["model"], device)
+    state = TrainState(make_optimizer(model, spec["lr"]), epochs_done=spec["epochs"])
+    load_optimizer_tensors(state.optimizer, model, io.load_tensors(dense["optimizer"]))
+    state.history = pl.read_parquet(dense["history"]).drop("seed").to_dicts()
+    state.steps_done = state.history[-1]["steps"] if state.history else 0
+    return model, state
+
+
+def train_control_job(spec: dict[str, Any], prunes: int, seed: int, train_path: str,
+                      classes_path: str, meta_path: str, dense: dict[str, str],
+                      outputs: dict[str, str]) -> None:
+    """The training-budget control of one seed: the dense seed trained ``prunes`` more
+    times E epochs, unpruned, so it has trained as long as an iterative method."""
+    device = pick_device()
+    num_classes = len(io.read_json(classes_path))
+    data = encode_for(spec, train_path, label_kind(io.read_json(meta_path)), num_classes)
+    model, state = resume_dense(spec, num_classes, seed, dense, device)
+    started = time.perf_counter()
+    log.info("control seed %d: %d more epochs after the dense %d (%s)", seed,
+             prunes * spec["epochs"], spec["epochs"], device)
+    train_epochs(model, data, state, seed=seed, epochs=prunes * spec["epochs"],
+                 batch_size=spec["batch_size"], device=device)
+    io.save_tensors(trainable_state(model), outputs["model"])
+    io.write_parquet(history_frame(state, seed), outputs["history"])
     log.info("done in %.1f s", time.perf_counter() - started)

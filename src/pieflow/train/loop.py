@@ -111,6 +111,11 @@ def train_epochs(
                 correct[order[start : start + len(labels)]] = right.cpu()
             state.optimizer.zero_grad(set_to_none=True)
             loss.backward()
+            # Pruned weights get no gradient, so they count nothing in the clipping norm
+            # (the study's prune hooks zeroed them the same way).
+            for name, param in masked.items():
+                if param.grad is not None:
+                    param.grad.mul_(mask_on_device[name])
             nn.utils.clip_grad_norm_(trainable, max_grad_norm)
             state.optimizer.step()
             if masked:

@@ -7,11 +7,12 @@ from pathlib import Path
 import polars as pl
 
 from pieflow.analysis.plots.common import (
-    COLLAPSED_MARKER,
-    collapsed_rows,
     column_of_panels,
+    control_line,
+    control_rows,
     empty_figure,
-    legend_with_collapsed,
+    legend_with_flags,
+    mark_flagged_points,
     method_palette,
     panel_of,
     panels,
@@ -21,9 +22,10 @@ from pieflow.layout import DENSE
 
 
 def _with_dense_at_each_method(table: pl.DataFrame) -> pl.DataFrame:
-    """Repeat the dense row (sparsity 0) under every method so each line starts there."""
+    """Repeat the dense row (sparsity 0) under every pruning method so each line starts
+    there; the control has no sparsity axis and is drawn as a reference line instead."""
     dense = table.filter(pl.col("method") == DENSE)
-    pruned = table.filter(pl.col("method") != DENSE)
+    pruned = table.filter((pl.col("method") != DENSE) & ~control_rows())
     methods = pruned.select("method").unique()
     return pl.concat([pruned, dense.drop("method").join(methods, how="cross")
                       .select(pruned.columns)]).sort(["method", "sparsity"])
@@ -32,14 +34,16 @@ def _with_dense_at_each_method(table: pl.DataFrame) -> pl.DataFrame:
 def plot_accuracy(table: pl.DataFrame, path: str | Path, split: str = "test") -> None:
     """Accuracy (mean ± std over seeds) against sparsity, one line per method.
 
-    Dotted: the majority-class share (a model answering one class); red ✕: collapsed.
+    Dotted: the majority-class share (a model answering one class); dash-dotted: the
+    training-budget control; red ✕: collapsed; amber ◆: undertrained.
     """
     data = table.filter(pl.col("split") == split)
     if data.is_empty():
         empty_figure(path, f"{split} accuracy", f"no {split} results")
         return
+    control = data.filter(control_rows())
     data = _with_dense_at_each_method(data)
-    pairs = panels(data)
+    pairs = panels(data)  # a control always comes with pruned cells of its model
     methods = sorted(data.get_column("method").unique().to_list())
     palette = method_palette(methods)
     figure, axes = column_of_panels(len(pairs))
@@ -52,16 +56,16 @@ def plot_accuracy(table: pl.DataFrame, path: str | Path, split: str = "test") ->
             ax.errorbar(line["sparsity"], line["accuracy_mean"] * 100,
                         yerr=line["accuracy_std"].fill_null(0) * 100, marker="o",
                         capsize=3, color=palette[method], label=method)
-        bad = panel.filter(collapsed_rows(panel)).unique(["method", "sparsity"])
-        if bad.height:
-            ax.scatter(bad["sparsity"], bad["accuracy_mean"] * 100, **COLLAPSED_MARKER)
+        mark_flagged_points(ax, panel.unique(["method", "sparsity"]), "sparsity",
+                            "accuracy_mean")
+        control_line(ax, panel_of(control, dataset, model), "accuracy_mean")
         if "majority_share" in panel.columns and panel["majority_share"].drop_nulls().len():
             ax.axhline(panel["majority_share"].drop_nulls()[0] * 100, color="grey",
                        linestyle=":", linewidth=1.2, label="majority class")
         ax.set_title(f"{dataset} · {model}")
         ax.set_xlabel("sparsity (% of prunable weights; 0 = dense)")
         ax.set_ylabel(f"{split} accuracy (%)")
-    legend_with_collapsed(figure, axes[0], title="method")
+    legend_with_flags(figure, axes, title="method")
     figure.tight_layout()
     save_figure(figure, path, f"{split.capitalize()} accuracy by sparsity "
                               "(mean ± std over seeds)")

@@ -10,11 +10,15 @@ import seaborn as sns
 
 from pieflow.analysis.plots.common import (
     COLLAPSED_COLOR,
+    UNDERTRAINED_COLOR,
+    cell_label,
     collapsed_rows,
+    control_rows,
     empty_figure,
     panel_of,
     panels,
     save_figure,
+    undertrained_rows,
 )
 from pieflow.analysis.plots.heatmap import heatmap_panels
 
@@ -44,11 +48,16 @@ def plot_class_accuracy(table: pl.DataFrame, path: str | Path, split: str = "tes
         panel_note=measure)
 
 
+def _cell_list(cells: pl.DataFrame) -> str:
+    return ", ".join(cells.sort(["method", "sparsity"]).select(cell_label()).to_series())
+
+
 def plot_pie_classes(table: pl.DataFrame, path: str | Path, split: str = "test") -> None:
     """Bars: each class's share of all examples vs. of the PIEs, per sparsity.
 
-    PIE shares are averaged over the methods of a sparsity (whiskers: their range);
-    collapsed cells are left out and counted in the panel title.
+    PIE shares are averaged over the methods of a sparsity (whiskers: their range), the
+    control's changed answers are a group of their own; collapsed cells are left out and
+    listed in the panel title, undertrained ones kept and listed.
     """
     data = table.filter(pl.col("split") == split)
     if data.is_empty():
@@ -68,22 +77,29 @@ def plot_pie_classes(table: pl.DataFrame, path: str | Path, split: str = "test")
             "class_name", pl.lit("all examples").alias("group"),
             (pl.col("class_share") * 100).alias("percent"))
         pie_bars = kept.filter(pl.col("pie_share").is_not_null()).select(
-            "class_name", (pl.lit("PIEs at ") + pl.col("sparsity").cast(pl.String)
-                           + pl.lit("% sparsity")).alias("group"),
-            (pl.col("pie_share") * 100).alias("percent"), "sparsity")
+            "class_name", pl.when(control_rows()).then(pl.lit("changed by the control"))
+            .otherwise(pl.lit("PIEs at ") + pl.col("sparsity").cast(pl.String)
+                       + pl.lit("% sparsity")).alias("group"),
+            (pl.col("pie_share") * 100).alias("percent"),
+            # the control (sparsity 0) right after the data's bars
+            pl.when(control_rows()).then(-1).otherwise(pl.col("sparsity")).alias("sparsity"))
         groups = ["all examples", *dict.fromkeys(pie_bars.sort("sparsity")["group"].to_list())]
         long = pl.concat([data_bars, pie_bars.drop("sparsity")]).to_pandas()
         colours = ["#7f7f7f", *sns.color_palette("flare", max(len(groups) - 1, 1))]
         sns.barplot(long, x="class_name", y="percent", hue="group", order=order,
                     hue_order=groups, palette=colours[:len(groups)],
                     errorbar=("pi", 100), capsize=0.1, ax=ax)
+        undertrained = kept.filter(undertrained_rows(kept)).select("method", "sparsity"
+                                                                   ).unique()
         note = ""
         if left_out.height:
-            cells = ", ".join(f"{m} {s}%" for m, s in left_out.sort(["method", "sparsity"])
-                              .rows())
-            note = f"\n{left_out.height} collapsed cell(s) left out: {cells}"
-        ax.set_title(f"{dataset} · {model}{note}", fontsize=10,
-                     color=COLLAPSED_COLOR if left_out.height else "black")
+            note += (f"\n{left_out.height} collapsed cell(s) left out: "
+                     f"{_cell_list(left_out)}")
+        if undertrained.height:
+            note += f"\nundertrained (kept): {_cell_list(undertrained)}"
+        colour = (COLLAPSED_COLOR if left_out.height
+                  else UNDERTRAINED_COLOR if undertrained.height else "black")
+        ax.set_title(f"{dataset} · {model}{note}", fontsize=10, color=colour)
         ax.set_xlabel("class (most to least frequent in training data)")
         ax.set_ylabel("share carrying the class (%)")
         ax.tick_params(axis="x", rotation=45 if len(order) > 8 else 0)

@@ -14,7 +14,7 @@ import seaborn as sns
 
 from pieflow.analysis.plots.common import (
     cell_columns,
-    mark_collapsed_ticks,
+    mark_flagged_ticks,
     panel_of,
     panels,
     save_figure,
@@ -60,7 +60,7 @@ def heatmap_panels(data: pl.DataFrame, row_key: str, row_label: str, value: str,
                         xticklabels=cells["column"].to_list(),
                         yticklabels=rows[row_label].to_list(),
                         cbar_kws={"label": colorbar, "shrink": 0.8})
-        mark_collapsed_ticks(ax, cells["collapsed"].to_list())
+        mark_flagged_ticks(ax, cells)
         ax.tick_params(axis="x", rotation=0, labelsize=9)
         ax.tick_params(axis="y", rotation=0, labelsize=9)
         note = f" — {panel_note(panel)}" if panel_note else ""

@@ -8,11 +8,12 @@ import numpy as np
 import polars as pl
 
 from pieflow.analysis.plots.common import (
-    COLLAPSED_MARKER,
-    collapsed_rows,
     column_of_panels,
+    control_line,
+    control_rows,
     empty_figure,
-    legend_with_collapsed,
+    legend_with_flags,
+    mark_flagged_points,
     method_palette,
     panel_of,
     panels,
@@ -21,17 +22,20 @@ from pieflow.analysis.plots.common import (
 
 
 def plot_null_rate(table: pl.DataFrame, path: str | Path, split: str = "test") -> None:
-    """PIE share vs. the dense-vs-dense null share against sparsity, with 95 % intervals."""
+    """PIE share vs. the dense-vs-dense null share against sparsity, with 95 % intervals;
+    the control's share (extra training alone) as a reference line."""
     data = table.filter(pl.col("split") == split)
     if data.is_empty():
         empty_figure(path, "PIEs vs. the null", f"no {split} results")
         return
     pairs = panels(data)
-    methods = sorted(data.get_column("method").unique().to_list())
+    methods = sorted(data.filter(~control_rows()).get_column("method").unique().to_list())
     palette = method_palette(methods)
     figure, axes = column_of_panels(len(pairs), width=6.0, height=3.8)
     for (dataset, model), ax in zip(pairs, axes, strict=True):
         panel = panel_of(data, dataset, model)
+        control_line(ax, panel, "pies_share_mean")
+        panel = panel.filter(~control_rows())
         sparsities = sorted(panel["sparsity"].unique().to_list())
         # The null depends on the dense population only: one band per panel (the cells'
         # draws differ only by chance; the band spans all of them).
@@ -52,10 +56,8 @@ def plot_null_rate(table: pl.DataFrame, path: str | Path, split: str = "test") -
             ax.errorbar(line["sparsity"].to_numpy() + offset, mean, yerr=errors,
                         marker="o", capsize=3, color=palette[method],
                         label=f"PIEs: dense vs. {method}")
-            bad = line.filter(collapsed_rows(line))
-            if bad.height:
-                ax.scatter(bad["sparsity"].to_numpy() + offset,
-                           bad["pies_share_mean"] * 100, **COLLAPSED_MARKER)
+            mark_flagged_points(ax, line.with_columns(pl.col("sparsity") + offset),
+                                "sparsity", "pies_share_mean")
         sizes = sorted(panel["population_size"].unique().to_list())
         ax.set_title(f"{dataset} · {model} (populations of {', '.join(map(str, sizes))} "
                      "seeds)")
@@ -63,7 +65,7 @@ def plot_null_rate(table: pl.DataFrame, path: str | Path, split: str = "test") -
         ax.set_ylabel("examples whose modal label differs (%)")
         ax.set_ylim(bottom=0)
         ax.set_xticks(sparsities)
-    legend_with_collapsed(figure, axes[0])
+    legend_with_flags(figure, axes)
     figure.tight_layout()
     save_figure(figure, path, f"PIEs against the null rate ({split} split): disagreement "
                               "beyond what seed noise alone gives")

@@ -12,28 +12,34 @@ from matplotlib.lines import Line2D
 
 from pieflow.analysis.plots.common import (
     COLLAPSED_COLOR,
-    COLLAPSED_MARKER,
+    UNDERTRAINED_COLOR,
     cell_columns,
+    cell_label,
     collapsed_rows,
     column_of_panels,
+    control_line,
+    control_rows,
     empty_figure,
-    legend_with_collapsed,
-    mark_collapsed_ticks,
+    legend_with_flags,
+    mark_flagged_points,
+    mark_flagged_ticks,
     method_palette,
     panel_of,
     panels,
     save_figure,
+    undertrained_rows,
 )
 
 
 def plot_pie_share(table: pl.DataFrame, path: str | Path, split: str = "test") -> None:
-    """Share of examples that are PIEs against sparsity, one line per method."""
+    """Share of examples that are PIEs against sparsity, one line per method; the
+    control's share of changed answers (extra training alone) as a reference line."""
     data = table.filter(pl.col("split") == split)
     if data.is_empty():
         empty_figure(path, f"PIEs on the {split} split", f"no {split} results")
         return
     pairs = panels(data)
-    methods = sorted(data.get_column("method").unique().to_list())
+    methods = sorted(data.filter(~control_rows()).get_column("method").unique().to_list())
     palette = method_palette(methods)
     figure, axes = column_of_panels(len(pairs))
     for (dataset, model), ax in zip(pairs, axes, strict=True):
@@ -43,14 +49,13 @@ def plot_pie_share(table: pl.DataFrame, path: str | Path, split: str = "test") -
             if line.height:
                 ax.plot(line["sparsity"], line["pie_share"] * 100, marker="o",
                         color=palette[method], label=method)
-        bad = panel.filter(collapsed_rows(panel))
-        if bad.height:
-            ax.scatter(bad["sparsity"], bad["pie_share"] * 100, **COLLAPSED_MARKER)
+        mark_flagged_points(ax, panel.filter(~control_rows()), "sparsity", "pie_share")
+        control_line(ax, panel, "pie_share")
         ax.set_title(f"{dataset} · {model}")
         ax.set_xlabel("sparsity (% of prunable weights)")
         ax.set_ylabel("PIEs (% of examples)")
         ax.set_ylim(bottom=0)
-    legend_with_collapsed(figure, axes[0], title="method")
+    legend_with_flags(figure, axes, title="method")
     figure.tight_layout()
     save_figure(figure, path, f"PIEs on the {split} split by sparsity (all seeds vs. all "
                               "seeds)")
@@ -84,11 +89,11 @@ def plot_pie_accuracy(table: pl.DataFrame, path: str | Path, split: str = "test"
             ax.scatter(where, pruned, marker="v", s=55, color=colours[subset], zorder=3,
                        edgecolors="black", linewidths=0.5)
         ax.set_xticks(range(cells.height), cells["column"].to_list())
-        mark_collapsed_ticks(ax, cells["collapsed"].to_list())
+        mark_flagged_ticks(ax, cells)
         ax.set_xlim(-0.6, cells.height - 0.4)
         ax.set_ylim(-3, 103)
         ax.set_title(f"{dataset} · {model}")
-        ax.set_xlabel("pruned cell (method, sparsity)")
+        ax.set_xlabel("cell (method, sparsity; control: extra training, unpruned)")
         ax.set_ylabel(f"{split} accuracy (%, mean over seeds)")
     handles = [Line2D([], [], color=colour, linewidth=2, label=subsets[subset])
                for subset, colour in colours.items()]
@@ -109,8 +114,9 @@ def plot_el2n_bins(table: pl.DataFrame, path: str | Path, split: str = "test") -
         empty_figure(path, "Loss by EL2N", f"no {split} results")
         return
     data = data.with_columns(
-        (pl.col("method") + " " + pl.col("sparsity").cast(pl.String) + "%"
-         + pl.when(collapsed_rows(data)).then(pl.lit(" (collapsed)")).otherwise(pl.lit(""))
+        (cell_label()
+         + pl.when(collapsed_rows(data)).then(pl.lit(" (collapsed)"))
+         .when(undertrained_rows(data)).then(pl.lit(" (undertrained)")).otherwise(pl.lit(""))
          ).alias("cell")).sort(["method", "sparsity", "el2n_bin"])
     pairs = panels(data)
     figure, axes = column_of_panels(len(pairs), width=6.0, height=3.6)
@@ -121,17 +127,18 @@ def plot_el2n_bins(table: pl.DataFrame, path: str | Path, split: str = "test") -
         colours = sns.color_palette("viridis", len(cells))
         for colour, cell in zip(colours, cells, strict=True):
             line = panel.filter(pl.col("cell") == cell)
-            collapsed = cell.endswith("(collapsed)")
+            flagged = {"(collapsed)": COLLAPSED_COLOR, "(undertrained)": UNDERTRAINED_COLOR}
+            flag = next((f for f in flagged if cell.endswith(f)), None)
             ax.errorbar(line["el2n_bin"], line["loss_diff_mean"],
                         yerr=line["loss_diff_se"].fill_null(0), marker=".", capsize=2,
-                        color=COLLAPSED_COLOR if collapsed else colour,
-                        linestyle=":" if collapsed else "-", label=cell)
+                        color=flagged.get(flag, colour),
+                        linestyle=":" if flag else "-", label=cell)
         ax.axhline(0, color="grey", linewidth=0.8)
         ax.set_xticks(range(0, int(panel["el2n_bin"].max()) + 1, 2))
         ax.set_title(f"{dataset} · {model}")
         ax.set_xlabel("EL2N bin (20 equal-frequency bins; 0 = easiest)")
         ax.set_ylabel("pruned − dense loss (nats)")
-        ax.legend(title="pruned cell", fontsize=8, loc="upper left")
+        ax.legend(title="cell", fontsize=8, loc="upper left")
     figure.tight_layout()
     save_figure(figure, path, f"Where pruning costs loss: {split} examples by EL2N "
                               "difficulty (± standard error)")

@@ -1,0 +1,148 @@
+"""Findings: one row per cell × split that says whether its PIEs are a real effect.
+
+The other tables each answer one question; a reader who must decide whether pruning
+changed a model's answers needs them side by side — the PIE count, the excess over the
+dense-vs-dense null, the training-budget control, the paired test — with every reason
+not to trust a row spelled out. This module joins the analysis tables into that row,
+decides its ``verdict`` by one rule (:func:`verdict_expr`) and has
+:func:`pieflow.analysis.sentences.finding_sentence` read the numbers out as one sentence.
+
+Pure functions of the summary tables (and the stacked per-cell paired statistics and
+comparisons against the control); :mod:`pieflow.analysis.findings_job` does the I/O.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from pieflow.analysis.cells import SORT_KEYS
+from pieflow.analysis.flags import warning_flags
+from pieflow.analysis.sentences import finding_sentence
+from pieflow.layout import CONTROL, DENSE
+
+TEXT_SIGNIFICANCE = 0.05  # Holm-corrected p of a text feature
+
+EFFECT = "PIE effect beyond seed noise"
+NO_EFFECT = "no PIE effect beyond seed noise"
+FEWER = "fewer PIEs than seed noise"
+UNRELIABLE_COLLAPSED = "unreliable: collapsed"
+UNRELIABLE_UNDERTRAINED = "unreliable: undertrained"
+NO_NULL = "no null rate"
+
+_EXCESS = ("excess_mean", "excess_low", "excess_high")
+_PAIRED = ("correct_to_wrong", "wrong_to_correct", "mcnemar_p", "kl_mean", "top1_agreement")
+COLUMNS = (
+    *SORT_KEYS, "n_seeds", "dense_accuracy", "pruned_accuracy", "accuracy_change",
+    "dense_accuracy_std", "n_examples", "n_pies", "pie_share", *_EXCESS, "excess_share_mean",
+    "population_size", "dense_accuracy_on_pies", "pruned_accuracy_on_pies",
+    *(f"control_{c}" for c in _EXCESS), *(f"vs_control_{c}" for c in _EXCESS),
+    "top_el2n_pie_share", "strongest_text_effect", *_PAIRED, "collapsed", "undertrained",
+    "small_population", "few_pies", "many_ties", "tie_share", "verdict", "finding",
+)
+
+
+def verdict_expr() -> pl.Expr:
+    """The verdict of a row: flags first (they make the interval meaningless), then where
+    the excess interval lies relative to 0 (``excess_low > 0``: an effect)."""
+    low, high = (pl.col(c).fill_nan(None) for c in ("excess_low", "excess_high"))
+    return (pl.when(pl.col("collapsed").fill_null(False)).then(pl.lit(UNRELIABLE_COLLAPSED))
+            .when(pl.col("undertrained").fill_null(False))
+            .then(pl.lit(UNRELIABLE_UNDERTRAINED))
+            .when(low.is_null() | high.is_null()).then(pl.lit(NO_NULL))
+            .when(low > 0).then(pl.lit(EFFECT))
+            .when(high < 0).then(pl.lit(FEWER))
+            .otherwise(pl.lit(NO_EFFECT)).alias("verdict"))
+
+
+def _empty(**columns: pl.DataType) -> pl.DataFrame:
+    """A table with the cell keys and ``columns``, no rows: for a run without any."""
+    keys = {k: pl.Int64 if k == "sparsity" else pl.String for k in SORT_KEYS}
+    return pl.DataFrame(schema={**keys, **columns})
+
+
+def strongest_text_effects(text: pl.DataFrame) -> pl.DataFrame:
+    """Per cell × split, the Holm-significant text feature with the largest |effect|, as
+    ``"rare_word_share: PIEs higher (r = 0.31)"``, or ``"none"``."""
+    if text.is_empty() or "feature" not in text.columns:
+        return _empty(strongest_text_effect=pl.String)
+    r = pl.col("rank_biserial")
+    significant = text.filter((pl.col("p_holm").fill_nan(None) < TEXT_SIGNIFICANCE)
+                              & r.fill_nan(None).is_not_null())
+    best = (significant.sort(r.abs(), "feature", descending=[True, False], maintain_order=True)
+            .group_by(SORT_KEYS).first()
+            .select(*SORT_KEYS, (
+                pl.col("feature") + ": PIEs "
+                + pl.when(r > 0).then(pl.lit("higher")).otherwise(pl.lit("lower"))
+                + " (r = " + r.round(2).map_elements(_signed_plain, return_dtype=pl.String)
+                + ")").alias("strongest_text_effect")))
+    cells = text.select(SORT_KEYS).unique()
+    return cells.join(best, on=SORT_KEYS, how="left").with_columns(
+        pl.col("strongest_text_effect").fill_null("none"))
+
+
+def _signed_plain(value: float) -> str:
+    """0.31 → "0.31", −0.31 → "−0.31" (a true minus sign, as in the sentences)."""
+    return f"{value:.2f}".replace("-", "−")
+
+
+def _control_excess(null_rate: pl.DataFrame) -> pl.DataFrame:
+    """The control's excess over the dense null, per dataset × model × split."""
+    return null_rate.filter(pl.col("method") == CONTROL).select(
+        "dataset", "model", "split", *(pl.col(c).alias(f"control_{c}") for c in _EXCESS))
+
+
+def _vs_control(vs_control: pl.DataFrame) -> pl.DataFrame:
+    """Each iterative cell's excess over the null against its control (``_iterative``
+    marks the cells that have one, so the control's own excess joins only to them)."""
+    if vs_control.is_empty():
+        return _empty(**{f"vs_control_{c}": pl.Float64 for c in _EXCESS},
+                      _iterative=pl.Boolean)
+    return vs_control.select(*SORT_KEYS, *(pl.col(c).alias(f"vs_control_{c}") for c in _EXCESS),
+                             pl.lit(True).alias("_iterative"))
+
+
+def _paired(paired: pl.DataFrame) -> pl.DataFrame:
+    if paired.is_empty():
+        return _empty(**dict.fromkeys(_PAIRED, pl.Float64))
+    return paired.select(*SORT_KEYS, *_PAIRED)
+
+
+def findings_table(accuracy: pl.DataFrame, summary: pl.DataFrame, null_rate: pl.DataFrame,
+                   text: pl.DataFrame, paired: pl.DataFrame,
+                   vs_control: pl.DataFrame) -> pl.DataFrame:
+    """One row per cell × split of the PIE summary (pruned cells and controls).
+
+    ``paired`` (per-cell ``paired.parquet``) and ``vs_control`` (iterative cells'
+    ``vs_control/null_rate.parquet``) are stacked with their cells' keys. Control
+    columns stay null for cells without a comparison against the control.
+    """
+    dense = accuracy.filter(pl.col("method") == DENSE).select(
+        "dataset", "model", "split", pl.col("accuracy_mean").alias("dense_accuracy"))
+    cell_accuracy = accuracy.select(*SORT_KEYS, "n_seeds",
+                                    pl.col("accuracy_mean").alias("pruned_accuracy"))
+    table = (
+        summary.select(*SORT_KEYS, "n_examples", "n_pies", "pie_share", "n_ties",
+                       "dense_accuracy_std", "dense_accuracy_on_pies",
+                       "pruned_accuracy_on_pies", "top_el2n_pie_share", "collapsed",
+                       "undertrained")
+        .join(cell_accuracy, on=SORT_KEYS, how="left")
+        .join(dense, on=["dataset", "model", "split"], how="left")
+        .join(null_rate.select(*SORT_KEYS, *_EXCESS, "excess_share_mean", "population_size"),
+              on=SORT_KEYS, how="left")
+        .join(_vs_control(vs_control), on=SORT_KEYS, how="left")
+        .join(_control_excess(null_rate), on=["dataset", "model", "split"], how="left")
+        .join(_paired(paired), on=SORT_KEYS, how="left")
+        .join(strongest_text_effects(text), on=SORT_KEYS, how="left")
+    )
+    iterative = pl.col("_iterative").fill_null(False)
+    table = table.with_columns(
+        (pl.col("pruned_accuracy") - pl.col("dense_accuracy")).alias("accuracy_change"),
+        *(pl.when(iterative).then(pl.col(f"control_{c}")).alias(f"control_{c}")
+          for c in _EXCESS),
+        (pl.col("n_ties") / pl.col("n_examples")).alias("tie_share"),
+        pl.col("strongest_text_effect").fill_null("none"),
+    ).with_columns(*warning_flags(), verdict_expr())
+    sentences = pl.Series("finding", [finding_sentence(row) for row in
+                                      table.iter_rows(named=True)], dtype=pl.String)
+    return table.with_columns(sentences).select(COLUMNS).sort(SORT_KEYS)
+

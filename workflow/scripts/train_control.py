@@ -1,0 +1,12 @@
+"""Train one dense seed as long as the iterative schedules, unpruned (rule train_control)."""
+
+from pieflow.logs import log_to
+from pieflow.models.loading import set_threads
+from pieflow.train.job import train_control_job
+
+log_to(snakemake.log[0])
+set_threads(snakemake.threads)
+dense = {key: snakemake.input[key] for key in ("model", "optimizer", "history")}
+train_control_job(snakemake.params.spec, snakemake.params.prunes, int(snakemake.wildcards.seed),
+                  snakemake.input.train, snakemake.input.classes, snakemake.input.meta, dense,
+                  dict(snakemake.output))
