@@ -1,6 +1,11 @@
 from snakemake.utils import min_version
 
+from pieflow.config_errors import check_yaml_files
+
 min_version("9.0")
+
+# file:line:column for a YAML error (Snakemake names neither), before it reads the file.
+check_yaml_files("config.yaml", *workflow.config_settings.configfiles)
 
 
 configfile: "config.yaml"

@@ -125,13 +125,19 @@ def test_a_failed_job_leaves_no_output(tmp_path, finished_run):
     """A dataset that cannot be read fails its job and leaves no half-written file."""
     workdir, config = finished_run
     broken = copy.deepcopy(config)
-    broken["datasets"] = {"mine": {"source": "parquet", "path": str(tmp_path / "missing")}}
+    folder = tmp_path / "prepared"  # exists, so the config passes; its files do not parse
+    folder.mkdir()
+    (folder / "classes.json").write_text('["a", "b"]')
+    for split in ("train", "validation", "test"):
+        (folder / f"{split}.parquet").write_text("not a parquet file")
+    broken["datasets"] = {"mine": {"source": "parquet", "path": str(folder)}}
     target = tmp_path / "work"
     target.mkdir()
     write_config(target, broken)
     result = snakemake(target, "results/mine/data/train.parquet")
     assert result.returncode != 0
-    assert "missing classes.json" in (result.stdout + result.stderr)
+    log = (target / "results" / "logs" / "prepare_dataset" / "mine.log").read_text()
+    assert "train.parquet" in log
     assert not (target / "results" / "mine" / "data").exists() or not any(
         (target / "results" / "mine" / "data").iterdir())
     shutil.rmtree(target)
