@@ -5,6 +5,13 @@ rule prepare_dataset:
         test=layout.split_file("test"),
         classes=layout.CLASSES,
         meta=layout.DATA_META,
+        checks=report(
+            layout.DATA_CHECKS,
+            category="8. Data",
+            subcategory="{dataset}",
+            labels={"dataset": "{dataset}", "view": "data checks"},
+            caption="../workflow/report/data_checks.rst",
+        ),
     log:
         layout.log_file("prepare_dataset", "dataset"),
     conda:

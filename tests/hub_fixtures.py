@@ -77,3 +77,35 @@ def make_reuters(folder: Path, n: int = 60) -> Path:
 
     _write(folder, "ModApte", {"train": split(0), "test": split(300), "unused": split(700)})
     return folder
+
+
+def write_rows(path: Path, rows: dict[str, list]) -> Path:
+    """Write columns of rows as CSV, JSONL or Parquet, by the path's suffix.
+
+    CSV cannot hold a list, so list cells are written as JSON lists (the form pieflow
+    reads from a CSV); JSONL and Parquet keep them as lists.
+    """
+    import json
+
+    import polars as pl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix == ".jsonl":
+        names = list(rows)
+        lines = [json.dumps(dict(zip(names, values, strict=True)))
+                 for values in zip(*rows.values(), strict=True)]
+        path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    elif path.suffix == ".csv":
+        flat = {name: [json.dumps(v) if isinstance(v, list) else v for v in values]
+                for name, values in rows.items()}
+        pl.DataFrame(flat).write_csv(path)
+    else:
+        pl.DataFrame(rows).write_parquet(path)
+    return path
+
+
+def make_hub_folder(folder: Path, splits: dict[str, dict[str, list]],
+                    config: str = "default") -> Path:
+    """A hub-shaped folder from plain columns (no ``ClassLabel``: labels as written)."""
+    _write(folder, config, {split: hf.Dataset.from_dict(rows) for split, rows in splits.items()})
+    return folder

@@ -1,3 +1,5 @@
+import json
+
 import polars as pl
 import pytest
 
@@ -54,3 +56,21 @@ def test_normalise_refuses_bad_labels_and_duplicate_ids():
     frame = pl.DataFrame({"example_id": [0, 0], "text": ["a", "b"], "label": [0, 1]})
     with pytest.raises(DataError, match="not unique"):
         normalise(frame, 3, "x.parquet")
+
+
+def test_the_data_job_records_checks_in_meta_and_a_page(tmp_path):
+    from pieflow.data.job import prepare_dataset
+
+    outputs = {name: str(tmp_path / name) for name in
+               ("train", "validation", "test", "classes", "meta", "checks")}
+    prepare_dataset("tweets", {"source": "embedded-tweets",
+                               "max_examples": {"train": 90, "validation": 30, "test": 30}},
+                    outputs)
+    meta = json.loads((tmp_path / "meta").read_text())
+    assert meta["label_kind"] == "single" and meta["num_classes"] == 3
+    assert meta["examples"] == {"train": 90, "validation": 30, "test": 30}
+    assert meta["warnings"] == []  # text-hash splits share no text
+    assert len(meta["notes"]) == 3 and "max_examples kept 90 of" in meta["notes"][0]
+    page = (tmp_path / "checks").read_text(encoding="utf-8")
+    for text in ("Data checks: tweets", "Examples per class", "negative", "Warnings (0)"):
+        assert text in page

@@ -35,9 +35,10 @@ TABLES = {
     "pie_classes.html": "PIE class table",
     "text_comparison.html": "Text comparison table",
     "pie_examples.html": "Example PIEs",
+    "checks.html": "Data checks",
 }
 CATEGORIES = ["0. Findings", "1. Accuracy", "2. PIEs", "3. Null rate", "4. Difficulty (EL2N)",
-              "5. Classes", "6. Text", "7. Example PIEs"]
+              "5. Classes", "6. Text", "7. Example PIEs", "8. Data"]
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                   "--no-first-run", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync"]

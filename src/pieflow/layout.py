@@ -21,6 +21,7 @@ CONTROL = "control"
 DATA_SPLIT = f"{RESULTS}/{{dataset}}/data/{{split}}.parquet"
 CLASSES = f"{RESULTS}/{{dataset}}/data/classes.json"
 DATA_META = f"{RESULTS}/{{dataset}}/data/meta.json"
+DATA_CHECKS = f"{RESULTS}/{{dataset}}/data/checks.html"
 TEXT_FEATURES = f"{RESULTS}/{{dataset}}/text_features.parquet"
 
 # Per dataset × model

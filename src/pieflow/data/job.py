@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -15,8 +16,11 @@ log = logging.getLogger(__name__)
 
 
 def prepare_dataset(name: str, spec: dict[str, Any], outputs: dict[str, str]) -> None:
-    """Write train/validation/test Parquet, ``classes.json`` and ``meta.json``, where the
-    label kind is decided once for every later stage."""
+    """Write train/validation/test Parquet, ``classes.json``, ``meta.json`` (where the
+    label kind is decided once for every later stage, next to the data checks' warnings
+    and notes) and ``checks.html``, the report's view of the checks."""
+    from pieflow.data.checks import label_counts
+    from pieflow.data.checks_view import checks_html
     from pieflow.data.prepare import load_dataset_from_config
     from pieflow.data.splits import SPLITS
 
@@ -25,15 +29,14 @@ def prepare_dataset(name: str, spec: dict[str, Any], outputs: dict[str, str]) ->
     for split in SPLITS:
         frame = dataset.splits[split]
         io.write_parquet(frame, outputs[split])
-        labels = frame.get_column(kind.label_column)
-        labels = labels.explode() if labels.dtype == pl.List(pl.Int64) else labels
-        counts = labels.drop_nulls().value_counts().sort(labels.name)
-        log.info("%s/%s: %d examples, per label %s", name, split, frame.height,
-                 dict(counts.iter_rows()))
+        log.info("%s/%s: %d examples, per class %s", name, split, frame.height,
+                 label_counts(frame, dataset.classes))
     io.write_json(dataset.classes, outputs["classes"])
     io.write_json({"label_kind": str(kind), "num_classes": len(dataset.classes),
-                   "examples": {split: dataset.splits[split].height for split in SPLITS}},
+                   "examples": {split: dataset.splits[split].height for split in SPLITS},
+                   "warnings": dataset.warnings, "notes": dataset.notes},
                   outputs["meta"])
+    Path(outputs["checks"]).write_text(checks_html(name, dataset, str(kind)), encoding="utf-8")
 
 
 def prepare_vectors(vectors_path: str, split_paths: list[str], outputs: dict[str, str]) -> None:

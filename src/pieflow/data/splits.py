@@ -8,9 +8,11 @@ int64 class indices).
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
+
+from pieflow.data.origin import Origin, examples_have
 
 SPLITS = ("train", "validation", "test")
 
@@ -21,10 +23,19 @@ class DataError(ValueError):
 
 @dataclass(frozen=True)
 class Dataset:
-    """One dataset, normalised: a frame per split and the class names in label order."""
+    """One dataset, normalised: a frame per split and the class names in label order.
+
+    ``origins`` say where each split's rows come from (for messages that name rows);
+    ``notes`` record what was dropped, carved or subsampled and ``warnings`` what looks
+    wrong but is kept: both go to the dataset's ``meta.json`` and ``checks.html``, so
+    nothing changes the data without a trace.
+    """
 
     splits: dict[str, pl.DataFrame]
     classes: list[str]
+    origins: dict[str, Origin] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def _stable_unit(text: str, salt: str) -> float:
@@ -74,17 +85,19 @@ def subsample(frame: pl.DataFrame, limit: int | None, salt: str = "subsample") -
     )
 
 
-def normalise(frame: pl.DataFrame, num_classes: int, where: str) -> pl.DataFrame:
+def normalise(frame: pl.DataFrame, num_classes: int, where: Origin | str) -> pl.DataFrame:
     """Check and cast a frame to the pieflow schema, refusing what would break training.
 
     Single-label frames carry ``label`` (int); multi-label frames carry ``labels`` (a list
-    of class indices, possibly empty).
+    of class indices, possibly empty). The loaders refuse bad labels earlier, naming the
+    source rows; this is the last line, and the only one for prepared Parquet folders.
     """
+    origin = where if isinstance(where, Origin) else Origin(dataset="", split="", source=where)
     multi_label = "labels" in frame.columns
     label_column = "labels" if multi_label else "label"
     missing = {"example_id", "text", label_column} - set(frame.columns)
     if missing:
-        raise DataError(f"{where}: missing columns {sorted(missing)}")
+        raise DataError(f"{_where(origin)}: missing columns {sorted(missing)}")
     if "text_pair" not in frame.columns:
         frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("text_pair"))
     label_type = pl.List(pl.Int64) if multi_label else pl.Int64
@@ -95,13 +108,30 @@ def normalise(frame: pl.DataFrame, num_classes: int, where: str) -> pl.DataFrame
         pl.col(label_column).cast(label_type),
     )
     if frame.get_column("example_id").is_duplicated().any():
-        raise DataError(f"{where}: example_id values are not unique")
+        raise DataError(f"{_where(origin)}: example_id values are not unique")
+    ids = frame.get_column("example_id")
     values = frame.get_column(label_column)
+    if values.null_count():
+        rows = origin.rows(ids.filter(values.is_null()).to_list())
+        raise DataError(f"{_where(origin, label_column)}: "
+                        f"{examples_have(values.null_count())} no label: {rows}")
     if multi_label:
-        values = values.explode().drop_nulls()
-    elif values.null_count():
-        raise DataError(f"{where}: {values.null_count()} examples have no label")
-    bad = int(((values < 0) | (values >= num_classes)).sum())
+        holes = values.list.eval(pl.element().is_null()).list.any()
+        if holes.any():
+            raise DataError(f"{_where(origin, label_column)}: {int(holes.sum())} label lists "
+                            f"hold a null: {origin.rows(ids.filter(holes).to_list())}")
+        exploded = frame.select("example_id", label_column).explode(label_column).drop_nulls()
+        ids, values = exploded.get_column("example_id"), exploded.get_column(label_column)
+    outside = (values < 0) | (values >= num_classes)
+    bad = int(outside.sum())
     if bad:
-        raise DataError(f"{where}: {bad} labels outside 0..{num_classes - 1}")
+        raise DataError(f"{_where(origin, label_column)}: {bad} labels outside "
+                        f"0..{num_classes - 1}: {origin.rows(ids.filter(outside).to_list())}")
     return frame
+
+
+def _where(origin: Origin, column: str | None = None) -> str:
+    """The message prefix; a bare path when the caller gave only one."""
+    if origin.dataset:
+        return origin.where(column)
+    return f"{origin.source}, column {column!r}" if column else origin.source
