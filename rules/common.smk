@@ -6,8 +6,11 @@ from pieflow import config as pieflow_config
 from pieflow import layout
 from pieflow.layout import Cell
 
+# pieflow's check first (one line per problem), then validate() for the defaults.
+pieflow_config.check_config(
+    config, f"{workflow.basedir}/workflow/schemas/config.schema.yaml"
+)
 validate(config, schema="../workflow/schemas/config.schema.yaml")
-pieflow_config.check_config(config)
 
 SEEDS = pieflow_config.seeds(config)
 PRUNED_CELLS = pieflow_config.pruned_cells(config)
@@ -19,9 +22,7 @@ ITERATIVE_METHODS = pieflow_config.iterative_methods(config)
 DIFFED_METHODS = PRUNING_METHODS + ([layout.CONTROL] if CONTROL_CELLS else [])
 # Pruned cells compared with their model's control too (pruning at a matched budget).
 VS_CONTROL_CELLS = [
-    cell
-    for cell in PRUNED_CELLS
-    if CONTROL_CELLS and cell.method in ITERATIVE_METHODS
+    cell for cell in PRUNED_CELLS if CONTROL_CELLS and cell.method in ITERATIVE_METHODS
 ]
 
 
@@ -78,8 +79,9 @@ def vector_inputs(wildcards):
 
 
 def dense_checkpoint_inputs(wildcards):
-    """Iterative methods continue from the dense seed; at-init methods need nothing of it."""
-    if not pieflow_config.is_iterative(config, wildcards.method):
+    """Iterative and post-training methods continue from the trained dense seed;
+    at-init methods need nothing of it."""
+    if not pieflow_config.starts_from_dense(config, wildcards.method):
         return {}
     keys = {
         "dataset": wildcards.dataset,
@@ -165,7 +167,9 @@ def split_files():
 
 
 def vs_control_files(name):
-    return [layout.fill(layout.vs_control_file(name), **c.keys()) for c in VS_CONTROL_CELLS]
+    return [
+        layout.fill(layout.vs_control_file(name), **c.keys()) for c in VS_CONTROL_CELLS
+    ]
 
 
 def get_final_output():

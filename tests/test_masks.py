@@ -10,6 +10,7 @@ from pieflow.prune.masks import (
     next_masks,
     prunable_parameters,
 )
+from pieflow.prune.patterns import parse_pattern
 
 
 def test_layerwise_masks_hit_target_exactly_per_tensor():
@@ -145,3 +146,29 @@ def test_study_set_of_a_real_bert_has_no_embedding_weights(tiny_bert_spec):
     study = prunable_parameters(build_model(tiny_bert_spec, 3, 0), "study")
     assert not [name for name in study if "embeddings" in name]
     assert any("LayerNorm" in name for name in study)  # the encoder layers' own norms
+
+
+def test_nm_on_study_scores_through_next_masks():
+    gen = torch.Generator().manual_seed(6)
+    scores = {"w": torch.rand(12, 16, generator=gen), "v": torch.rand(8, 8, generator=gen)}
+    masks = full_masks(scores)
+    # an iterative 2:4 schedule drops round(target·4) per group: 1, 1, then 2
+    for target, kept in [(0.2063, 3), (0.37, 3), (0.5, 2)]:
+        previous = masks
+        masks = next_masks(scores, masks, target, pattern="2:4")
+        for name, mask in masks.items():
+            assert (mask.reshape(mask.shape[0], -1, 4).sum(-1) == kept).all()
+            assert not (mask & ~previous[name]).any()
+
+
+def test_nm_refuses_what_does_not_tile():
+    with pytest.raises(ValueError, match="divisible by 4"):
+        next_masks({"w": torch.rand(3, 6)}, full_masks({"w": torch.rand(3, 6)}), 0.5,
+                   pattern="2:4")
+    with pytest.raises(ValueError, match="weight matrices"):
+        next_masks({"g": torch.rand(8)}, full_masks({"g": torch.rand(8)}), 0.5, pattern="2:4")
+    with pytest.raises(ValueError, match="integer percent"):
+        parse_pattern("1:3")
+    with pytest.raises(ValueError, match="scope 'layer'"):
+        next_masks({"w": torch.rand(4, 8)}, full_masks({"w": torch.rand(4, 8)}), 0.5,
+                   scope="global", pattern="2:4")

@@ -1,4 +1,5 @@
-"""Checks the schema cannot express, and the per-rule views of the config.
+"""The config check (schema, then :mod:`pieflow.config_checks`) and the per-rule views
+of the config.
 
 Each rule receives only the parameters it uses (``training_params``, ``inference_params``,
 …), so Snakemake's params rerun-trigger reruns exactly the cells a change affects: a new
@@ -9,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+# ConfigError lives in config_errors (light to import); pieflow.config.ConfigError is it.
+from pieflow.config_errors import ConfigError, schema_problems, summary
 from pieflow.layout import CONTROL, DENSE, VECTORS_DIR, Cell, fill
-from pieflow.prune.methods import BUILTIN_METHODS, MethodSpec
 
 # Keys of a model entry that shape its weights (any change retrains it).
 _TRAINING_KEYS = ("family", "pretrained", "vectors", "hidden_size", "trust_remote_code",
@@ -20,62 +22,42 @@ _INFERENCE_KEYS = ("family", "pretrained", "vectors", "hidden_size", "trust_remo
                    "max_length", "predict_batch_size")
 
 
-class ConfigError(ValueError):
-    """A config value pieflow refuses, with the offending key in the message."""
+def check_config(config: dict[str, Any], schema: str | None = None) -> None:
+    """Refuse a bad config before any job runs: a :class:`ConfigError` of one to three
+    lines, each ``<key path>: <what is wrong>``. First the schema (``schema``: its path;
+    default: the repository's ``workflow/schemas/config.schema.yaml``), then what a
+    schema cannot express (:mod:`pieflow.config_checks`): names, files and folders,
+    keys that do not apply, epochs. Call it before Snakemake's ``validate`` fills in the
+    schema's defaults."""
+    from pieflow import config_checks
 
-
-def check_config(config: dict[str, Any]) -> None:
-    """Refuse, before any job runs, what JSON schema cannot catch."""
-    definitions = config.get("method_definitions") or {}
-    for name, definition in definitions.items():
-        if name in (DENSE, CONTROL):
-            raise ConfigError(f"method_definitions.{name}: {name!r} names an unpruned "
-                              "population")
-        try:
-            MethodSpec(**definition)
-        except (TypeError, ValueError) as err:
-            raise ConfigError(f"method_definitions.{name}: {err}") from err
-    known = set(BUILTIN_METHODS) | set(definitions)
-
-    def check_methods(methods: list[str], where: str) -> None:
-        for method in methods:
-            if method not in known:
-                raise ConfigError(f"{where}: unknown method {method!r}; known methods: "
-                                  f"{', '.join(sorted(known))}")
-
-    def check_sparsities(values: list[Any], where: str) -> None:
-        for value in values:
-            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 100:
-                raise ConfigError(f"{where}: sparsity {value!r} must be an integer percent "
-                                  "in [0, 100)")
-
-    check_methods(config["methods"], "methods")
-    check_sparsities(config["sparsities"], "sparsities")
-    seeds = config["seeds"]
-    if not isinstance(seeds, int) or seeds < 2:
-        raise ConfigError(f"seeds: {seeds!r}; a population needs at least 2 seeds")
-    for name, model in config["models"].items():
-        for dataset in model.get("per_dataset") or {}:
-            if dataset not in config["datasets"]:
-                raise ConfigError(f"models.{name}.per_dataset: unknown dataset {dataset!r}")
-        check_methods(model.get("methods", []), f"models.{name}.methods")
-        check_sparsities(model.get("sparsities", []), f"models.{name}.sparsities")
-    if "test" not in config["splits"]:
-        raise ConfigError("splits: must include 'test'")
+    found = schema_problems(config, schema) or config_checks.problems(config)
+    if found:
+        raise ConfigError(summary(found)) from None
 
 
 def seeds(config: dict[str, Any]) -> list[int]:
     return list(range(config["seeds"]))
 
 
+def method_sparsities(config: dict[str, Any], method: str, sparsities: list[int]) -> list[int]:
+    """The sparsities a method runs at: the configured list, or the one its pattern or
+    quantization fixes (2:4 → 50, quantization alone → 0) whatever the list says."""
+    from pieflow.prune.methods import MethodSpec
+
+    fixed = MethodSpec(**method_params(config, method)).fixed_sparsity
+    return [int(s) for s in sparsities] if fixed is None else [fixed]
+
+
 def pruned_cells(config: dict[str, Any]) -> list[Cell]:
-    """Every (dataset, model, method, sparsity) pruned cell the config asks for."""
+    """Every (dataset, model, method, sparsity) compressed cell the config asks for."""
     cells = []
     for dataset in config["datasets"]:
         for model, spec in config["models"].items():
             for method in spec.get("methods", config["methods"]):
-                for sparsity in spec.get("sparsities", config["sparsities"]):
-                    cells.append(Cell(dataset, model, method, int(sparsity)))
+                wanted = spec.get("sparsities", config["sparsities"])
+                for sparsity in method_sparsities(config, method, wanted):
+                    cells.append(Cell(dataset, model, method, sparsity))
     return cells
 
 
@@ -99,6 +81,8 @@ def control_cells(config: dict[str, Any]) -> list[Cell]:
 def control_prunes(config: dict[str, Any], model: str) -> int:
     """Prunes of the model's iterative schedules: the control trains (prunes + 1)·E
     epochs. Methods with different numbers of prunes share the longest budget."""
+    from pieflow.prune.methods import MethodSpec
+
     return max(MethodSpec(**method_params(config, name)).prunes
                for name in iterative_methods(config, model))
 
@@ -136,12 +120,30 @@ def inference_params(config: dict[str, Any], dataset: str, model: str) -> dict[s
 
 def method_params(config: dict[str, Any], method: str) -> dict[str, Any]:
     """The full definition of a method, built-in or user-declared, as plain values."""
+    from pieflow.prune.methods import BUILTIN_METHODS
+
     definitions = config.get("method_definitions") or {}
     if method in definitions:
         return dict(definitions[method])
-    spec = BUILTIN_METHODS[method]
-    return {key: getattr(spec, key) for key in spec.__dataclass_fields__}
+    return BUILTIN_METHODS[method].as_params()
 
 
 def is_iterative(config: dict[str, Any], method: str) -> bool:
     return method_params(config, method)["schedule"] == "iterative"
+
+
+def compression_kinds(config: dict[str, Any]) -> dict[str, str]:
+    """Method → kind of compression (``pruning during training``, ``post-training
+    pruning``, ``quantization``, …) for every population of the config, for the tables."""
+    from pieflow.prune.methods import MethodSpec
+
+    methods = {m for spec in config["models"].values()
+               for m in spec.get("methods", config["methods"])}
+    kinds = {DENSE: "none (dense)", CONTROL: "none (training-budget control)"}
+    kinds.update({m: MethodSpec(**method_params(config, m)).compression for m in methods})
+    return dict(sorted(kinds.items()))
+
+
+def starts_from_dense(config: dict[str, Any], method: str) -> bool:
+    """Iterative and post-training methods continue from the trained dense seed."""
+    return method_params(config, method)["schedule"] in ("iterative", "post_training")

@@ -14,6 +14,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from pieflow.prune.patterns import UNSTRUCTURED, nm_keep, parse_pattern
+
 Masks = dict[str, torch.Tensor]
 PrunableSet = Literal["default", "study"]
 Scope = Literal["layer", "global"]
@@ -114,17 +116,25 @@ def next_masks(
     masks: Masks,
     target_sparsity: float,
     scope: Scope = "layer",
+    pattern: str = UNSTRUCTURED,
 ) -> Masks:
     """Prune the lowest-scoring weights until ``target_sparsity`` of them are zero.
 
     Already-pruned weights stay pruned (their score is treated as −∞). With ``layer``
     each tensor reaches the target on its own (the study's choice); with ``global`` one
     threshold is shared by all tensors. Counts are rounded once, so the achieved sparsity
-    is the target to within one weight per tensor.
+    is the target to within one weight per tensor. With an N:M ``pattern`` (layer scope
+    only) every group of M consecutive input weights drops round(target·M) of them.
     """
     if not 0.0 <= target_sparsity < 1.0:
         raise ValueError(f"target sparsity must be in [0, 1), got {target_sparsity}")
     masked = {name: _pruned_to_minus_inf(scores[name], masks[name]) for name in masks}
+    nm = parse_pattern(pattern)
+    if nm is not None:
+        if scope != "layer":
+            raise ValueError("an N:M pattern is per group of weights: use scope 'layer'")
+        return {name: nm_keep(s, nm, target_sparsity, name) & masks[name].bool()
+                for name, s in masked.items()}
     if scope == "layer":
         return {name: _keep(s, round(target_sparsity * s.numel())) for name, s in masked.items()}
     if scope == "global":

@@ -18,6 +18,7 @@ from pieflow.seeding import generator
 from pieflow.train.loop import loss_per_example, model_inputs
 
 if TYPE_CHECKING:
+    from pieflow.prune.calibration import Calibration
     from pieflow.prune.methods import MethodSpec
 
 
@@ -32,6 +33,7 @@ class ScoreContext:
     seed: int
     round_: int
     device: torch.device
+    calibration: Calibration | None = None  # post-training scores that read activations
 
 
 def magnitude_scores(params: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -85,6 +87,22 @@ def impact_scores(
     return scores
 
 
+def wanda_scores(
+    params: dict[str, torch.Tensor], calibration: Calibration | None
+) -> dict[str, torch.Tensor]:
+    """Wanda (Sun et al. 2024): |W_ij| · ‖X_j‖₂, X the layer's calibration inputs, so a
+    small weight on a loud input feature outranks a larger one on a quiet feature."""
+    if calibration is None:
+        raise ValueError("the wanda score needs calibration activations (post_training)")
+    return {
+        name: p.detach().abs() * calibration.inputs[name].sq_norms.sqrt().to(p.device)[None, :]
+        for name, p in params.items()
+    }
+
+
+# Scores that read calibration activations, hence only for trained models (post_training).
+CALIBRATED_SCORES = frozenset({"wanda"})
+
 SCORES: dict[str, Callable[[ScoreContext], dict[str, torch.Tensor]]] = {
     "magnitude": lambda ctx: magnitude_scores(ctx.params),
     "impact": lambda ctx: impact_scores(
@@ -92,4 +110,5 @@ SCORES: dict[str, Callable[[ScoreContext], dict[str, torch.Tensor]]] = {
         batches=ctx.method.impact_batches, batch_size=ctx.method.impact_batch_size,
         device=ctx.device),
     "random": lambda ctx: random_scores(ctx.params, ctx.seed, ctx.round_),
+    "wanda": lambda ctx: wanda_scores(ctx.params, ctx.calibration),
 }
