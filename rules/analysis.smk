@@ -72,6 +72,7 @@ rule summarise_accuracy:
         "../envs/pieflow.yaml"
     params:
         cells=cell_keys(ALL_CELLS),
+        compression=pieflow_config.compression_kinds(config),
     script:
         "../workflow/scripts/summarise_accuracy.py"
 
@@ -306,5 +307,6 @@ rule summarise_findings:
     params:
         cells=cell_keys(PIE_CELLS),
         vs_control_cells=cell_keys(VS_CONTROL_CELLS),
+        compression=pieflow_config.compression_kinds(config),
     script:
         "../workflow/scripts/summarise_findings.py"

@@ -122,19 +122,26 @@ def test_findings_without_iterative_cells_or_paired_files(tables):
     assert set(table["strongest_text_effect"]) == {"none"}
 
 
-@pytest.mark.parametrize(("low", "high", "collapsed", "undertrained", "expected"), [
-    (0.5, 9.0, False, False, "PIE effect beyond seed noise"),
-    (0.0, 9.0, False, False, "no PIE effect beyond seed noise"),  # 0 is inside
-    (-3.0, 2.0, False, False, "no PIE effect beyond seed noise"),
-    (-9.0, -0.5, False, False, "fewer PIEs than seed noise"),
-    (0.5, 9.0, True, True, "unreliable: collapsed"),  # collapse wins
-    (-9.0, -0.5, None, True, "unreliable: undertrained"),
-    (float("nan"), float("nan"), False, False, "no null rate"),  # NaN is not > 0
+@pytest.mark.parametrize(("low", "high", "collapsed", "undertrained", "vs_control", "expected"), [
+    (0.5, 9.0, False, False, None, "PIE effect beyond seed noise"),
+    (0.0, 9.0, False, False, None, "no PIE effect beyond seed noise"),  # 0 is inside
+    (-3.0, 2.0, False, False, None, "no PIE effect beyond seed noise"),
+    (-9.0, -0.5, False, False, None, "fewer PIEs than seed noise"),
+    (0.5, 9.0, True, True, None, "unreliable: collapsed"),  # collapse wins
+    (-9.0, -0.5, None, True, None, "unreliable: undertrained"),
+    (float("nan"), float("nan"), False, False, None, "no null rate"),  # NaN is not > 0
+    # iterative cells: the effect must also hold against the same-budget control
+    (0.5, 9.0, False, False, -19.0, "no PIE effect beyond extra training"),
+    (0.5, 9.0, False, False, 0.0, "no PIE effect beyond extra training"),
+    (0.5, 9.0, False, False, 2.0, "PIE effect beyond seed noise"),
+    (-3.0, 2.0, False, False, 2.0, "no PIE effect beyond seed noise"),
 ])
-def test_verdict_rule(low, high, collapsed, undertrained, expected):
+def test_verdict_rule(low, high, collapsed, undertrained, vs_control, expected):
     row = pl.DataFrame({"excess_low": [low], "excess_high": [high],
-                        "collapsed": [collapsed], "undertrained": [undertrained]},
-                       schema_overrides={"collapsed": pl.Boolean})
+                        "collapsed": [collapsed], "undertrained": [undertrained],
+                        "vs_control_excess_low": [vs_control]},
+                       schema_overrides={"collapsed": pl.Boolean,
+                                         "vs_control_excess_low": pl.Float64})
     assert row.select(verdict_expr()).item() == expected
 
 

@@ -5,4 +5,5 @@ from pieflow.logs import log_to
 
 log_to(snakemake.log[0])
 summarise_accuracy_job(metrics=snakemake.input.metrics, cells=snakemake.params.cells,
-                       summary=snakemake.input.summary, outputs=dict(snakemake.output))
+                       summary=snakemake.input.summary, outputs=dict(snakemake.output),
+                       compression=snakemake.params.compression)

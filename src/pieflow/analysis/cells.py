@@ -24,6 +24,15 @@ def with_keys(frame: pl.DataFrame, keys: Mapping[str, object]) -> pl.DataFrame:
     )
 
 
+def with_compression(table: pl.DataFrame, kinds: Mapping[str, str]) -> pl.DataFrame:
+    """Add ``compression`` (the method's kind: pruning during training, post-training
+    pruning, quantization, …) right after the cell keys."""
+    kind = pl.col("method").replace_strict(dict(kinds), default=None, return_dtype=pl.String)
+    keys = [k for k in CELL_KEYS if k in table.columns]
+    return table.with_columns(kind.alias("compression")).select(
+        *keys, "compression", pl.exclude(*keys, "compression"))
+
+
 def stack(frames: Sequence[pl.DataFrame]) -> pl.DataFrame:
     """Cells' tables stacked (single- and multi-label alike), cell keys first and sorted.
 

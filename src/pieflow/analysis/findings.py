@@ -28,6 +28,7 @@ FEWER = "fewer PIEs than seed noise"
 UNRELIABLE_COLLAPSED = "unreliable: collapsed"
 UNRELIABLE_UNDERTRAINED = "unreliable: undertrained"
 NO_NULL = "no null rate"
+EXTRA_TRAINING = "no PIE effect beyond extra training"
 
 _EXCESS = ("excess_mean", "excess_low", "excess_high")
 _PAIRED = ("correct_to_wrong", "wrong_to_correct", "mcnemar_p", "kl_mean", "top1_agreement")
@@ -43,12 +44,18 @@ COLUMNS = (
 
 def verdict_expr() -> pl.Expr:
     """The verdict of a row: flags first (they make the interval meaningless), then where
-    the excess interval lies relative to 0 (``excess_low > 0``: an effect)."""
+    the excess interval lies relative to 0 (``excess_low > 0``: an effect). An iterative
+    cell trained longer than the dense models: its effect counts only when it also holds
+    against the control of the same training budget (``vs_control_excess_low > 0``);
+    otherwise extra training alone explains its PIEs."""
     low, high = (pl.col(c).fill_nan(None) for c in ("excess_low", "excess_high"))
+    vs_control_low = pl.col("vs_control_excess_low").fill_nan(None)
     return (pl.when(pl.col("collapsed").fill_null(False)).then(pl.lit(UNRELIABLE_COLLAPSED))
             .when(pl.col("undertrained").fill_null(False))
             .then(pl.lit(UNRELIABLE_UNDERTRAINED))
             .when(low.is_null() | high.is_null()).then(pl.lit(NO_NULL))
+            .when((low > 0) & (vs_control_low <= 0).fill_null(False))
+            .then(pl.lit(EXTRA_TRAINING))
             .when(low > 0).then(pl.lit(EFFECT))
             .when(high < 0).then(pl.lit(FEWER))
             .otherwise(pl.lit(NO_EFFECT)).alias("verdict"))

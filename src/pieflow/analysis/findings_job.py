@@ -16,7 +16,7 @@ from typing import Any
 import polars as pl
 
 from pieflow import io
-from pieflow.analysis.cells import SORT_KEYS, stack, with_keys
+from pieflow.analysis.cells import SORT_KEYS, stack, with_compression, with_keys
 from pieflow.analysis.findings import EFFECT, findings_table
 from pieflow.analysis.views import write_table_view
 
@@ -55,11 +55,14 @@ def verdict_counts(table: pl.DataFrame) -> str:
 def summarise_findings_job(accuracy: str, summary: str, null_rate: str, text: str,
                            paired: Sequence[str], cells: Sequence[Keys],
                            vs_control: Sequence[str], vs_control_cells: Sequence[Keys],
-                           outputs: Mapping[str, str]) -> None:
+                           outputs: Mapping[str, str],
+                           compression: Mapping[str, str] | None = None) -> None:
     """One row per cell × split with its verdict and a sentence reading its numbers."""
     table = findings_table(
         pl.read_parquet(accuracy), pl.read_parquet(summary), pl.read_parquet(null_rate),
         pl.read_parquet(text), _stacked(paired, cells), _stacked(vs_control, vs_control_cells))
+    if compression:
+        table = with_compression(table, compression)
     io.write_parquet(table, outputs["table"])
     effects = table.filter(pl.col("verdict") == EFFECT)
     description = (

@@ -18,7 +18,7 @@ import polars as pl
 
 from pieflow import io
 from pieflow.analysis.accuracy import accuracy_table, cell_metrics
-from pieflow.analysis.cells import SORT_KEYS, stack, with_keys
+from pieflow.analysis.cells import SORT_KEYS, stack, with_compression, with_keys
 from pieflow.analysis.classes import class_accuracy, class_frequencies, pie_class_distribution
 from pieflow.analysis.examples import pie_examples, split_texts
 from pieflow.analysis.flags import accuracy_with_flags, with_flags
@@ -94,12 +94,15 @@ def _write(table: pl.DataFrame, outputs: Mapping[str, str], key: str, title: str
 
 
 def summarise_accuracy_job(metrics: Sequence[str], cells: Sequence[Keys], summary: str,
-                           outputs: Mapping[str, str]) -> None:
+                           outputs: Mapping[str, str],
+                           compression: Mapping[str, str] | None = None) -> None:
     """Accuracy of every population (dense, control, pruned), flagged by the PIE summary."""
     frames = [cell_metrics(pl.read_parquet(path), keys)
               for path, keys in zip(metrics, cells, strict=True)]
     table = accuracy_table(pl.concat(frames, how="diagonal_relaxed"))
     table = accuracy_with_flags(table, pl.read_parquet(summary)).sort(SORT_KEYS)
+    if compression:
+        table = with_compression(table, compression)
     _write(table, outputs, "table", "Accuracy per population",
            "Accuracy and macro-F1 per dataset × model × method × sparsity and split, mean "
            "and standard deviation over seeds (dense = method 'dense', sparsity 0; the "
