@@ -87,3 +87,81 @@ def finished_run(tmp_path_factory, tiny_bert_dir):
     result = snakemake(workdir)
     assert result.returncode == 0, failure_report(workdir, result)
     return workdir, config
+
+
+# --------------------------------------------------------------------------------------
+# Tiny decoders (family: decoder), saved like hub checkpoints, with their own tokenizers
+# --------------------------------------------------------------------------------------
+
+_DECODER_CORPUS = [
+    "the quick brown fox jumps over the lazy dog",
+    "i love this so much, best day ever!",
+    "worst service ever :( never again",
+    "@user what a game tonight #win",
+    "not sure what to think about the news today",
+]
+
+
+def make_tiny_tokenizer(bos: str | None, eos: str | None, add_bos: bool):
+    """A byte-level BPE tokenizer (every text tokenises, no unknown tokens) trained on a
+    few sentences, offline. ``add_bos``: prepend BOS like Llama's; else add nothing like
+    GPT-2's. No pad token: pieflow must provide one."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    backend = Tokenizer(models.BPE())
+    backend.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    backend.decoder = decoders.ByteLevel()
+    specials = list(dict.fromkeys(s for s in (bos, eos) if s))
+    backend.train_from_iterator(_DECODER_CORPUS, trainers.BpeTrainer(
+        vocab_size=300, special_tokens=specials,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    if add_bos:
+        backend.post_processor = processors.TemplateProcessing(
+            single=f"{bos} $A", pair=f"{bos} $A {bos} $B",
+            special_tokens=[(bos, backend.token_to_id(bos))])
+    else:
+        backend.post_processor = processors.ByteLevel(trim_offsets=False)
+    tokens = {key: value for key, value in (("bos_token", bos), ("eos_token", eos)) if value}
+    return PreTrainedTokenizerFast(tokenizer_object=backend, **tokens)
+
+
+def make_tiny_decoder(folder: Path, style: str, eos: bool = True) -> Path:
+    """A 2-layer, hidden-32 causal LM saved with ``save_pretrained`` beside its
+    tokenizer: ``llama`` (RMSNorm, rotary, grouped KV heads, tokenizer adds BOS) or
+    ``gpt2`` (Conv1D projections, learned positions, tokenizer adds nothing).
+    ``eos=False``: a tokenizer with neither EOS nor pad (pieflow must add a pad token)."""
+    from transformers import GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(0)
+    if style == "llama":
+        tokenizer = make_tiny_tokenizer("<s>", "</s>" if eos else None, add_bos=True)
+        config = LlamaConfig(
+            vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64,
+            num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+            max_position_embeddings=128, bos_token_id=tokenizer.bos_token_id,
+            eos_token_id=tokenizer.eos_token_id, tie_word_embeddings=False)
+        model = LlamaForCausalLM(config)
+    elif style == "gpt2":
+        end = "<|endoftext|>"
+        tokenizer = make_tiny_tokenizer(end, end if eos else None, add_bos=False)
+        config = GPT2Config(vocab_size=len(tokenizer), n_embd=32, n_layer=2, n_head=2,
+                            n_inner=64, n_positions=128,
+                            bos_token_id=tokenizer.bos_token_id,
+                            eos_token_id=tokenizer.eos_token_id)
+        model = GPT2LMHeadModel(config)
+    else:
+        raise ValueError(f"unknown decoder style {style!r}")
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_llama_dir(tmp_path_factory) -> Path:
+    return make_tiny_decoder(tmp_path_factory.mktemp("tiny-llama"), "llama")
+
+
+@pytest.fixture(scope="session")
+def tiny_gpt2_dir(tmp_path_factory) -> Path:
+    return make_tiny_decoder(tmp_path_factory.mktemp("tiny-gpt2"), "gpt2")

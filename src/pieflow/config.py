@@ -15,11 +15,11 @@ from pieflow.config_errors import ConfigError, schema_problems, summary
 from pieflow.layout import CONTROL, DENSE, VECTORS_DIR, Cell, fill
 
 # Keys of a model entry that shape its weights (any change retrains it).
-_TRAINING_KEYS = ("family", "pretrained", "vectors", "hidden_size", "trust_remote_code",
+_TRAINING_KEYS = ("family", "pretrained", "revision", "vectors", "hidden_size", "trust_remote_code",
                   "epochs", "lr", "batch_size", "el2n_epoch", "max_length")
 # Keys needed to rebuild and run a trained model.
-_INFERENCE_KEYS = ("family", "pretrained", "vectors", "hidden_size", "trust_remote_code",
-                   "max_length", "predict_batch_size")
+_INFERENCE_KEYS = ("family", "pretrained", "revision", "vectors", "hidden_size",
+                   "trust_remote_code", "max_length", "predict_batch_size")
 
 
 def check_config(config: dict[str, Any], schema: str | None = None) -> None:

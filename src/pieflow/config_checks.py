@@ -27,9 +27,11 @@ SOURCE_KEYS = {
     "parquet": {"path"},
 }
 _COMMON_SOURCE_KEYS = {"source", "max_examples", "max_length"}
-# Keys of a model entry that only one family reads.
-FAMILY_KEYS = {"pretrained": "bert", "trust_remote_code": "bert",
-               "vectors": "bilstm", "hidden_size": "bilstm"}
+# Keys of a model entry that only some families read (the Hugging Face ones: bert, any
+# encoder; decoder, any causal LM).
+FAMILY_KEYS: dict[str, tuple[str, ...]] = {
+    "pretrained": ("bert", "decoder"), "trust_remote_code": ("bert", "decoder"),
+    "revision": ("bert", "decoder"), "vectors": ("bilstm",), "hidden_size": ("bilstm",)}
 # A Hugging Face repository id: ``name`` or ``org/name``.
 _HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)?$")
 
@@ -232,17 +234,34 @@ def _hub_reference(where: str, ref: str, kind: str) -> Iterator[str]:
 def _models(config: dict[str, Any]) -> Iterator[str]:
     for name, spec in config["models"].items():
         where = f"models.{name}"
-        for key, family in FAMILY_KEYS.items():
-            if key in spec and spec["family"] != family:
-                yield (f"{where}.{key}: applies only to family: {family} (this model is "
-                       f"family: {spec['family']})")
-        if spec["family"] == "bert" and spec["pretrained"] != "embedded":
-            yield from _hub_reference(f"{where}.pretrained", spec["pretrained"], "model")
+        for key, families in FAMILY_KEYS.items():
+            if key in spec and spec["family"] not in families:
+                yield (f"{where}.{key}: applies only to family: {' / '.join(families)} "
+                       f"(this model is family: {spec['family']})")
+        if "pretrained" in spec and spec["family"] in FAMILY_KEYS["pretrained"]:
+            yield from _pretrained(where, spec)
         for dataset in spec.get("per_dataset") or {}:
             if dataset not in config["datasets"]:
                 yield (f"{where}.per_dataset: unknown dataset {dataset!r}"
                        f"{did_you_mean(dataset, config['datasets'])}; datasets: "
                        f"{', '.join(config['datasets'])}")
+
+
+def _pretrained(where: str, spec: dict[str, Any]) -> Iterator[str]:
+    """``pretrained``: a hub id or a model folder (``embedded``, MiniLM, is an encoder);
+    ``revision`` pins a hub id only."""
+    ref = spec["pretrained"]
+    if ref == "embedded":
+        if spec["family"] == "decoder":
+            yield (f"{where}.pretrained: 'embedded' is the MiniLM encoder; family: decoder "
+                   "needs a causal LM (a hub id such as Qwen/Qwen2.5-0.5B, or a local "
+                   "folder)")
+    else:
+        yield from _hub_reference(f"{where}.pretrained", ref, "model")
+    if "revision" in spec and (ref == "embedded" or _looks_like_path(ref)):
+        yield (f"{where}.revision: pins a hub id, but pretrained {ref!r} is "
+               f"{'the shipped MiniLM' if ref == 'embedded' else 'a local folder'}; "
+               "remove it")
 
 
 def _epochs(config: dict[str, Any]) -> Iterator[str]:

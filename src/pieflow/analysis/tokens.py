@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-TOKENIZER_KEYS = ("family", "pretrained", "vectors", "trust_remote_code", "max_length",
+TOKENIZER_KEYS = ("family", "pretrained", "revision", "vectors", "trust_remote_code", "max_length",
                   "word_vectors")
 
 

@@ -4,12 +4,17 @@ Per-sample gradients come from ``torch.func`` (``vmap`` over ``grad``) where the
 allows it: a Hugging Face BERT does when it receives a prebuilt 4-D additive attention
 mask (a 2-D mask sends it through data-dependent branches ``vmap`` cannot trace).
 ``nn.LSTM`` has no batching rule (``vmap`` falls back to a path slower than a loop), so
-the BiLSTM uses a plain loop of one backward pass per example. Word embeddings are left
-out of the norm (frozen for the BiLSTM; for BERT they dominate the cost).
+the BiLSTM uses a plain loop of one backward pass per example, each example cut to its
+own length. So do decoders: ``vmap`` gives the same numbers on Llama and GPT-2 when
+handed a prebuilt 4-D causal mask, but SDPA attention has no batching rule (``vmap``
+loops inside it anyway), and a prebuilt mask would silently replace each architecture's
+own (sliding windows, chunked attention). Word (token) embeddings are left out of the
+norm (frozen for the BiLSTM; for the others they dominate the cost).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 import torch
@@ -17,7 +22,6 @@ from torch import nn
 from torch.func import functional_call, grad, vmap
 
 from pieflow.labels import LabelKind
-from pieflow.models.classifiers import EncoderClassifier
 from pieflow.models.encoding import Encoded
 from pieflow.train.loop import loss_per_example, model_inputs
 
@@ -28,12 +32,24 @@ def _in_norm(name: str, param: nn.Parameter) -> bool:
     return param.requires_grad and "word_embeddings" not in name and "embedding." not in name
 
 
+def norm_parameters(model: nn.Module) -> dict[str, nn.Parameter]:
+    """The parameters whose gradient enters the norm: the trainable ones except the word
+    (token) embeddings — a Hugging Face model's input embeddings whatever their name
+    (``word_embeddings``, ``embed_tokens``, ``wte``)."""
+    hf_model = getattr(model, "encoder", None)
+    skip: set[int] = set()
+    # the BiLSTM has no Hugging Face model; remote code may lack the accessor
+    with contextlib.suppress(AttributeError, NotImplementedError):
+        skip = {id(p) for p in hf_model.get_input_embeddings().parameters()}
+    return {n: p for n, p in model.named_parameters() if _in_norm(n, p) and id(p) not in skip}
+
+
 def _vmap_norms(model: nn.Module, batch: dict, kind: LabelKind,
                 device: torch.device) -> torch.Tensor:
     inputs = model_inputs(batch, device)
     labels = batch["labels"].to(device)
-    params = {n: p.detach() for n, p in model.named_parameters() if _in_norm(n, p)}
-    fixed = {n: p.detach() for n, p in model.named_parameters() if not _in_norm(n, p)}
+    params = {n: p.detach() for n, p in norm_parameters(model).items()}
+    fixed = {n: p.detach() for n, p in model.named_parameters() if n not in params}
     fixed.update(dict(model.named_buffers()))
     keep = inputs["attention_mask"][:, None, None, :].to(torch.float32)
     additive = (1.0 - keep) * torch.finfo(torch.float32).min
@@ -51,10 +67,11 @@ def _loop_norms(model: nn.Module, batch: dict, kind: LabelKind,
                 device: torch.device) -> torch.Tensor:
     inputs = model_inputs(batch, device)
     labels = batch["labels"].to(device)
-    params = [p for n, p in model.named_parameters() if _in_norm(n, p)]
+    params = list(norm_parameters(model).values())
+    lengths = inputs["attention_mask"].sum(dim=1).clamp(min=1).tolist()
     norms = []
     for i in range(len(labels)):
-        one = {k: v[i : i + 1] for k, v in inputs.items()}
+        one = {k: v[i : i + 1, : lengths[i]] for k, v in inputs.items()}  # no padding
         loss = loss_per_example(model(**one), labels[i : i + 1], kind).sum()
         grads = torch.autograd.grad(loss, params, allow_unused=True)
         norms.append(torch.sqrt(sum(g.pow(2).sum() for g in grads if g is not None)))
@@ -66,7 +83,7 @@ def grand_scores(
 ) -> torch.Tensor:
     """‖∂L/∂θ‖₂ per example, in the order of ``data`` (dropout off)."""
     model.eval()
-    use_vmap = isinstance(model, EncoderClassifier)
+    use_vmap = getattr(model, "per_sample_vmap", False)  # encoders only
     out = []
     for batch in data.batches(batch_size):
         if use_vmap:

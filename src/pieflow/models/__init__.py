@@ -1,1 +1,1 @@
-"""The classifiers (encoder, BiLSTM), their tokenisation and checkpoint loading."""
+"""The classifiers (encoder, decoder, BiLSTM), their tokenisation and checkpoint loading."""

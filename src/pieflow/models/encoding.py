@@ -27,7 +27,12 @@ class Encoded:
         return len(self.input_ids)
 
     def batch(self, indices: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Pad the chosen examples to the longest among them."""
+        """Pad the chosen examples on the right to the longest among them.
+
+        Right padding keeps each text at positions 0…n−1 whatever the batch, and a
+        decoder's last real token is the rightmost non-pad one, which is how Hugging
+        Face's decoder classifiers pool (``config.pad_token_id`` is ``pad_id``).
+        """
         ids = [self.input_ids[i] for i in indices.tolist()]
         types = [self.token_type_ids[i] for i in indices.tolist()]
         input_ids = pad_sequence(ids, batch_first=True, padding_value=self.pad_id)

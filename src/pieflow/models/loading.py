@@ -34,9 +34,16 @@ def load_model(spec: dict[str, Any], num_classes: int, seed: int, path: str,
 
 def encode_split(spec: dict[str, Any], tokenizer, path: str, kind: LabelKind,
                  num_classes: int) -> Encoded:
-    """A prepared split tokenised for the model (special tokens for encoders only)."""
+    """A prepared split tokenised for the model, in training and prediction alike."""
     return encode(tokenizer, pl.read_parquet(path), spec["max_length"], kind, num_classes,
-                  special_tokens=spec["family"] == "bert")
+                  special_tokens=adds_special_tokens(spec))
+
+
+def adds_special_tokens(spec: dict[str, Any]) -> bool:
+    """The tokenizer's own special tokens for Hugging Face models — [CLS]/[SEP] for an
+    encoder, whatever a decoder's tokenizer adds by default (Llama: BOS; GPT-2, Qwen2:
+    none) — and none for the BiLSTM."""
+    return spec["family"] != "bilstm"
 
 
 def encode_for(spec: dict[str, Any], path: str, kind: LabelKind, num_classes: int) -> Encoded:
