@@ -6,6 +6,9 @@
 
 PYTHON ?= python3
 VENV ?= .venv
+# The SLURM executor plugin for the SLURM tests, kept out of .venv's site-packages so
+# that no other snakemake call pays its start-up query (see pyproject's [slurm] extra).
+SLURM_PLUGIN := $(VENV)/slurm-plugin
 TORCH ?= torch==2.13.0
 CORES ?= 2
 BIN := $(VENV)/bin
@@ -26,7 +29,12 @@ install: $(VENV)/.installed
 run: install
 	$(BIN)/snakemake --cores $(CORES)
 
-test: install
+$(SLURM_PLUGIN)/.installed: | $(VENV)/.installed
+	$(BIN)/python -m pip install -q --no-deps --target $(SLURM_PLUGIN) \
+	  "snakemake-executor-plugin-slurm>=1.0" snakemake-executor-plugin-slurm-jobstep
+	touch $@
+
+test: install $(SLURM_PLUGIN)/.installed
 	bash tests/install_system_packages.sh || echo "no Chromium: the report test will skip"
 	bash tests/slurm/install_slurm.sh || echo "SLURM unavailable: the slurm tests will skip"
 	$(BIN)/python -m pytest

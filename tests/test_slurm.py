@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from workflow_helpers import planned_jobs, tiny_config, write_config
+from workflow_helpers import planned_jobs, slurm_env, tiny_config, write_config
 
 pytestmark = pytest.mark.slurm
 
@@ -34,6 +34,7 @@ SCRIPTS = REPO / "tests" / "slurm"
 WRAPPER = SCRIPTS / "Snakefile"  # the real Snakefile plus two rules that fail on purpose
 CI_PROFILE = REPO / "profiles" / "ci-slurm"
 CLUSTER_PROFILE = REPO / "profiles" / "slurm"
+
 STATE = Path(os.environ.get("PIEFLOW_SLURM_STATE", "/tmp/pieflow-slurm"))
 RUN_TIMEOUT = 1500  # seconds; a misconfigured SLURM run hangs instead of failing
 LOCK_TIMEOUT = 1800  # another test session may be using the one local cluster
@@ -58,7 +59,7 @@ def snakemake_slurm(workdir: Path, *args: str, snakefile: Path = WRAPPER,
     # From the repository, so that the workflow profile profiles/default applies as
     # it does for users (it is found relative to the working directory).
     result = subprocess.run(command, capture_output=True, text=True, cwd=REPO,
-                            timeout=timeout + 60)
+                            timeout=timeout + 60, env=slurm_env())
     if result.returncode in (124, 137, -9):
         subprocess.run(["scancel", "--quiet", *slurm_ids(result.stdout + result.stderr)],
                        capture_output=True, timeout=30)
@@ -332,7 +333,7 @@ def test_cluster_profile_bundles_gpu_jobs(tmp_path, tiny_bert_dir):
         ["timeout", "-s", "KILL", "600", sys.executable, "-m", "snakemake", "--dry-run",
          "--snakefile", str(REPO / "Snakefile"), "--directory", str(tmp_path),
          "--profile", str(CLUSTER_PROFILE)],
-        capture_output=True, text=True, cwd=REPO, timeout=660)
+        capture_output=True, text=True, cwd=REPO, timeout=660, env=slurm_env())
     log = result.stdout + result.stderr
     assert result.returncode == 0, log[-5000:]
     resources = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -66,10 +67,23 @@ def write_config(workdir: Path, config: dict) -> None:
     (workdir / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
 
 
+# `make test` installs the SLURM executor plugin here, outside site-packages (see the
+# Makefile): only snakemake calls with a SLURM profile load it, so no other call pays
+# its `scontrol` start-up query.
+SLURM_PLUGIN = Path(sys.prefix) / "slurm-plugin"
+
+
+def slurm_env() -> dict[str, str]:
+    """The environment of a snakemake call with a SLURM profile: the plugin importable."""
+    paths = [str(SLURM_PLUGIN), os.environ.get("PYTHONPATH", "")]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
+
+
 def snakemake(workdir: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
     command = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"),
                "--directory", str(workdir), "--cores", "2", *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    env = slurm_env() if any("slurm" in arg for arg in args) else None
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
 
 
 def planned_jobs(workdir: Path, *args: str) -> dict[str, list[dict[str, str]]]:
@@ -85,3 +99,9 @@ def planned_jobs(workdir: Path, *args: str) -> dict[str, list[dict[str, str]]]:
         elif rule and (match := re.match(r"wildcards: (.*)", line.strip())):
             jobs[rule][-1] = dict(part.split("=", 1) for part in match.group(1).split(", "))
     return dict(jobs)
+
+
+def snakemake_command(workdir: Path, *args: str) -> list[str]:
+    """The command line ``snakemake()`` runs, for a test that starts it as a process."""
+    return [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"),
+            "--directory", str(workdir), "--cores", "2", *args]

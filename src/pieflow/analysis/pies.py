@@ -28,7 +28,7 @@ def seed_accuracy_on(predictions: pl.DataFrame, pies: pl.DataFrame,
         correct.filter(pl.col("is_pie")).mean().alias("on_pies"),
         correct.filter(~pl.col("is_pie")).mean().alias("on_non_pies"),
         correct.mean().alias("on_all"),
-    )
+    ).sort(["split", "seed"])  # group_by order is arbitrary; float sums depend on it
     return per_seed.group_by("split").agg(pl.col(*_SUBSETS).mean(),
                                           pl.col("on_all").std().alias("std_on_all"))
 
@@ -98,7 +98,7 @@ def el2n_bins(
     pairs = dense_predictions.select("seed", "split", "example_id", pl.col("loss").alias("d")).join(
         pruned_predictions.select("seed", "split", "example_id", pl.col("loss").alias("p")),
         on=["seed", "split", "example_id"],
-    )
+    ).sort(["split", "example_id", "seed"])  # a fixed summation order: reproducible floats
     per_example = pairs.group_by(["split", "example_id"]).agg(
         (pl.col("p") - pl.col("d")).mean().alias("loss_diff"))
     binned = influence.select("split", "example_id", "el2n").with_columns(

@@ -31,6 +31,16 @@ def _with_dense_at_each_method(table: pl.DataFrame) -> pl.DataFrame:
                       .select(pruned.columns)]).sort(["method", "sparsity"])
 
 
+def _label(line: pl.DataFrame, method: str) -> str:
+    """The legend entry: the method and, where the table has it, its kind of compression
+    (pruning during training, post-training pruning, quantization, …)."""
+    if "compression" not in line.columns:
+        return method
+    kinds = line.get_column("compression").drop_nulls().filter(
+        ~line.get_column("compression").drop_nulls().str.starts_with("none"))  # dense rows
+    return f"{method} ({kinds[0]})" if kinds.len() else method
+
+
 def plot_accuracy(table: pl.DataFrame, path: str | Path, split: str = "test") -> None:
     """Accuracy (mean ± std over seeds) against sparsity, one line per method.
 
@@ -55,7 +65,7 @@ def plot_accuracy(table: pl.DataFrame, path: str | Path, split: str = "test") ->
                 continue
             ax.errorbar(line["sparsity"], line["accuracy_mean"] * 100,
                         yerr=line["accuracy_std"].fill_null(0) * 100, marker="o",
-                        capsize=3, color=palette[method], label=method)
+                        capsize=3, color=palette[method], label=_label(line, method))
         mark_flagged_points(ax, panel.unique(["method", "sparsity"]), "sparsity",
                             "accuracy_mean")
         control_line(ax, panel_of(control, dataset, model), "accuracy_mean")
