@@ -5,8 +5,13 @@ from pieflow.diff import nullrate as diff_nullrate
 REPORT = "../workflow/report"
 # Every population; those compared with the dense one (PIEs, null rate). Pruned cells
 # compared with their model's training-budget control too: VS_CONTROL_CELLS (common.smk).
-ALL_CELLS = DENSE_CELLS + CONTROL_CELLS + PRUNED_CELLS
-PIE_CELLS = PRUNED_CELLS + CONTROL_CELLS
+ALL_CELLS = (
+    DENSE_CELLS + CONTROL_CELLS + PRUNED_CELLS + IMPORTED_DENSE_CELLS + IMPORTED_CELLS
+)
+PIE_CELLS = PRUNED_CELLS + CONTROL_CELLS + IMPORTED_CELLS
+# Text analysis: datasets with texts (imported ones may have none: skipped, and said).
+TEXT_PIE_CELLS = [cell for cell in PIE_CELLS if cell.dataset in TEXT_DATASETS]
+NO_TEXT_DATASETS = [d for d in DATASETS if d not in TEXT_DATASETS]
 PIE_SUMMARY = layout.analysis_file("pies.parquet")
 
 
@@ -19,6 +24,8 @@ rule score_text_features:
         layout.log_file("score_text_features", "dataset"),
     benchmark:
         layout.benchmark_file("score_text_features", "dataset")
+    wildcard_constraints:
+        dataset=_alternatives(TEXT_DATASETS),
     conda:
         "../envs/pieflow.yaml"
     params:
@@ -129,7 +136,7 @@ rule summarise_pies:
     params:
         cells=cell_keys(PIE_CELLS),
         models=model_keys(),
-        datasets=list(config["datasets"]),
+        datasets=DATASETS,
     script:
         "../workflow/scripts/summarise_pies.py"
 
@@ -213,16 +220,16 @@ rule summarise_classes:
     params:
         cells=cell_keys(ALL_CELLS),
         pie_cells=cell_keys(PIE_CELLS),
-        datasets=list(config["datasets"]),
+        datasets=DATASETS,
     script:
         "../workflow/scripts/summarise_classes.py"
 
 
 rule summarise_text:
     input:
-        pies=cell_files(PIE_CELLS, "pies.parquet"),
-        features=per_dataset(layout.TEXT_FEATURES),
-        tokens=per_model(layout.TOKEN_COUNTS),
+        pies=cell_files(TEXT_PIE_CELLS, "pies.parquet"),
+        features=per_dataset(layout.TEXT_FEATURES, TEXT_DATASETS),
+        tokens=per_model(layout.TOKEN_COUNTS, TRAINED_MODELS),
         summary=PIE_SUMMARY,
     output:
         table=layout.analysis_file("text_comparison.parquet"),
@@ -245,9 +252,10 @@ rule summarise_text:
     conda:
         "../envs/pieflow.yaml"
     params:
-        cells=cell_keys(PIE_CELLS),
-        datasets=list(config["datasets"]),
-        models=model_keys(),
+        cells=cell_keys(TEXT_PIE_CELLS),
+        datasets=TEXT_DATASETS,
+        models=model_keys(TRAINED_MODELS),
+        skipped=NO_TEXT_DATASETS,
     script:
         "../workflow/scripts/summarise_text.py"
 
@@ -276,7 +284,7 @@ rule summarise_pie_examples:
     params:
         cells=cell_keys(PIE_CELLS),
         text_keys=split_keys(),
-        datasets=list(config["datasets"]),
+        datasets=DATASETS,
         models=model_keys(),
         k=analysis_examples.EXAMPLES_PER_CELL,
     script:
@@ -308,5 +316,6 @@ rule summarise_findings:
         cells=cell_keys(PIE_CELLS),
         vs_control_cells=cell_keys(VS_CONTROL_CELLS),
         compression=pieflow_config.compression_kinds(config),
+        no_text_datasets=NO_TEXT_DATASETS,
     script:
         "../workflow/scripts/summarise_findings.py"

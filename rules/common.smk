@@ -11,6 +11,8 @@ pieflow_config.check_config(
     config, f"{workflow.basedir}/workflow/schemas/config.schema.yaml"
 )
 validate(config, schema="../workflow/schemas/config.schema.yaml")
+# A config of imported predictions only: an empty trained grid.
+config.update(pieflow_config.with_grid_defaults(config))
 
 SEEDS = pieflow_config.seeds(config)
 PRUNED_CELLS = pieflow_config.pruned_cells(config)
@@ -24,6 +26,17 @@ DIFFED_METHODS = PRUNING_METHODS + ([layout.CONTROL] if CONTROL_CELLS else [])
 VS_CONTROL_CELLS = [
     cell for cell in PRUNED_CELLS if CONTROL_CELLS and cell.method in ITERATIVE_METHODS
 ]
+# Imported predictions (rules/imports.smk): their dense and compressed populations, the
+# datasets only they name (the import writes their data/ files), every dataset × model.
+IMPORTED_DENSE_CELLS, IMPORTED_CELLS = pieflow_config.imported_cells(config)
+IMPORTED_ONLY_DATASETS = pieflow_config.imported_only_datasets(config)
+DATASETS = [*config["datasets"], *IMPORTED_ONLY_DATASETS]
+TRAINED_MODELS = [(d, m) for d in config["datasets"] for m in config["models"]]
+MODELS = TRAINED_MODELS + [(c.dataset, c.model) for c in IMPORTED_DENSE_CELLS]
+TEXT_DATASETS = pieflow_config.datasets_with_texts(config)
+IMPORTED_DATASET_NAMES = sorted({cell.dataset for cell in IMPORTED_DENSE_CELLS})
+IMPORTED_MODEL_NAMES = sorted({cell.model for cell in IMPORTED_DENSE_CELLS})
+IMPORTED_METHODS = sorted({cell.method for cell in IMPORTED_CELLS})
 
 
 def _alternatives(names):
@@ -122,6 +135,32 @@ def dense_seed_files(name):
     return files
 
 
+def imported_cell(wildcards):
+    return Cell(
+        wildcards.dataset, wildcards.model, wildcards.method, int(wildcards.sparsity)
+    )
+
+
+def import_inputs(wildcards):
+    """A population's files, the dataset's prepared data and, for a compressed
+    population, the imported dense one (its examples and labels are checked against)."""
+    cell = imported_cell(wildcards)
+    spec = pieflow_config.imported_spec(config, cell.dataset, cell.model)
+    keys = {"dataset": cell.dataset, "model": cell.model}
+    inputs = {
+        "files": spec.population(cell.method, cell.sparsity).paths(),
+        "classes": layout.fill(layout.CLASSES, **keys),
+        "meta": layout.fill(layout.DATA_META, **keys),
+        **{
+            split: layout.fill(layout.DATA_SPLIT, split=split, **keys)
+            for split in ("train", "validation", "test")
+        },
+    }
+    if not cell.is_dense:
+        inputs["dense"] = layout.fill(layout.dense_file("predictions.parquet"), **keys)
+    return inputs
+
+
 # --------------------------------------------------------------------------------------
 # Over all cells (analysis): paths and the cell keys that go with them, in one order
 # --------------------------------------------------------------------------------------
@@ -136,30 +175,32 @@ def cell_keys(cells):
     return [cell.keys() for cell in cells]
 
 
-def per_dataset(template, **extra):
-    return [layout.fill(template, dataset=d, **extra) for d in config["datasets"]]
-
-
-def per_model(template):
+def per_dataset(template, datasets=None, **extra):
+    """``template`` for each dataset (trained and imported, or ``datasets``)."""
     return [
-        layout.fill(template, dataset=d, model=m)
-        for d in config["datasets"]
-        for m in config["models"]
+        layout.fill(template, dataset=d, **extra)
+        for d in (DATASETS if datasets is None else datasets)
     ]
 
 
-def model_keys():
+def per_model(template, models=None):
+    """``template`` for each dataset × model (trained and imported, or ``models``)."""
+    return [
+        layout.fill(template, dataset=d, model=m)
+        for d, m in (MODELS if models is None else models)
+    ]
+
+
+def model_keys(models=None):
     """Params: (dataset, model) of each entry of ``per_model(…)``."""
     return [
-        {"dataset": d, "model": m} for d in config["datasets"] for m in config["models"]
+        {"dataset": d, "model": m} for d, m in (MODELS if models is None else models)
     ]
 
 
 def split_keys():
     """Params: (dataset, split) of each entry of ``split_files()``."""
-    return [
-        {"dataset": d, "split": s} for d in config["datasets"] for s in config["splits"]
-    ]
+    return [{"dataset": d, "split": s} for d in DATASETS for s in config["splits"]]
 
 
 def split_files():
@@ -174,8 +215,8 @@ def vs_control_files(name):
 
 def get_final_output():
     return [
-        *cell_files(PRUNED_CELLS + CONTROL_CELLS, "pies.parquet"),
-        *cell_files(PRUNED_CELLS + CONTROL_CELLS, "paired.parquet"),
+        *cell_files(PRUNED_CELLS + CONTROL_CELLS + IMPORTED_CELLS, "pies.parquet"),
+        *cell_files(PRUNED_CELLS + CONTROL_CELLS + IMPORTED_CELLS, "paired.parquet"),
         *vs_control_files("null_rate.parquet"),
         *vs_control_files("paired.parquet"),
         *per_model(layout.INFLUENCE),

@@ -50,3 +50,32 @@ rule diff_vs_control:
         confidence=diff_nullrate.NULL_CONFIDENCE,
     script:
         "../workflow/scripts/diff_cell.py"
+
+
+# Imported populations: the same job; a null rate only from IMPORTED_MIN_SEEDS dense
+# members (and seeds shared with them) on, else flips and McNemar only, said in the rows.
+rule diff_imported_cell:
+    input:
+        dense=layout.dense_file("predictions.parquet"),
+        pruned=layout.cell_file("predictions.parquet"),
+        classes=layout.CLASSES,
+        meta=layout.DATA_META,
+    output:
+        pies=layout.cell_file("pies.parquet"),
+        null_rate=layout.cell_file("null_rate.parquet"),
+        paired=layout.cell_file("paired.parquet"),
+    log:
+        layout.log_file("diff_imported_cell", "dataset", "model", "method", "sparsity"),
+    wildcard_constraints:
+        dataset=_alternatives(IMPORTED_DATASET_NAMES),
+        model=_alternatives(IMPORTED_MODEL_NAMES),
+        method=_alternatives(IMPORTED_METHODS),
+    conda:
+        "../envs/pieflow.yaml"
+    params:
+        repeats=diff_nullrate.NULL_REPEATS,
+        seed=diff_nullrate.NULL_SEED,
+        confidence=diff_nullrate.NULL_CONFIDENCE,
+        min_seeds=diff_nullrate.IMPORTED_MIN_SEEDS,
+    script:
+        "../workflow/scripts/diff_cell.py"

@@ -115,6 +115,24 @@ def both(*mutations: Mutation) -> Mutation:
     return mutate
 
 
+_IMPORT_FILES = ("runs/dense/seed0.jsonl", "runs/dense/seed1.jsonl",
+                 "runs/gptq/seed0.jsonl", "runs/table.csv")
+
+
+def imported(**entry: Any) -> Mutation:
+    """Import lm-eval samples of a dense and a GPTQ population (the files exist), with
+    ``entry``'s keys changed."""
+    def mutate(config, workdir):
+        for name in _IMPORT_FILES:
+            (workdir / name).parent.mkdir(parents=True, exist_ok=True)
+            (workdir / name).write_text("{}\n")
+        config["imported"] = {"qwen_hs": {
+            "dataset": "hellaswag", "model": "qwen", "format": "lm-eval",
+            "dense": ["runs/dense/seed0.jsonl", "runs/dense/seed1.jsonl"],
+            "compressed": {"gptq": ["runs/gptq/seed0.jsonl"]}, **copy.deepcopy(entry)}}
+    return mutate
+
+
 def _folder(*files: str) -> Callable[[Path], None]:
     def make(workdir):
         (workdir / "data" / "news").mkdir(parents=True)
@@ -378,6 +396,45 @@ CASES: list[Case] = [
                                        make=_folder("classes.json")),
          "datasets.news.path: data/news has no train.parquet, validation.parquet, "
          "test.parquet", "Prepare all three splits and classes.json in that folder"),
+    # Imported predictions
+    Case("grid-and-imported-missing", both(*(drop(key) for key in (
+        "datasets", "models", "methods", "sparsities", "seeds"))),
+         "top level: missing key 'datasets' (a trained grid needs datasets, models, methods, "
+         "sparsities and seeds; a config without one needs imported predictions)",
+         "Declare a trained grid, or imported predictions (see Bring your own predictions)"),
+    Case("imported-model-clash", imported(model="bilstm"),
+         "imported.qwen_hs.model: 'bilstm' is also a trained model (models.bilstm); give the "
+         "imported model a name of its own", "Name the imported model differently"),
+    Case("imported-unknown-key", imported(fromat="lm-eval"),
+         "imported.qwen_hs: unknown key 'fromat' (did you mean 'format'?)",
+         "Fix the key's spelling"),
+    Case("imported-format", imported(format="lm_eval"),
+         "imported.qwen_hs.format: 'lm_eval' is not one of pieflow, table, lm-eval "
+         "(did you mean 'lm-eval'?)", "Use pieflow, table or lm-eval"),
+    Case("imported-file-missing", imported(dense=["runs/dense/seed0.jsonl",
+                                                  "runs/dense/seed9.jsonl"]),
+         "imported.qwen_hs.dense[1]: no file runs/dense/seed9.jsonl",
+         "Fix the path (relative to the working directory)"),
+    Case("imported-suffix", imported(format="table"),
+         "imported.qwen_hs.dense[0]: runs/dense/seed0.jsonl is not a .csv or .parquet file, "
+         "which format: table reads", "Use the format that matches the files"),
+    Case("imported-score-on-table", imported(format="table", dense=["runs/table.csv"],
+                                             compressed={"gptq": ["runs/table.csv"]},
+                                             score="loglikelihood"),
+         "imported.qwen_hs.score: applies only to format: lm-eval (this entry is format: "
+         "table)", "Remove it: a table gives its predictions"),
+    Case("imported-dense-as-compressed", imported(compressed={"dense": [
+        "runs/gptq/seed0.jsonl"]}),
+         "imported.qwen_hs.compressed.dense: 'dense' names a population pieflow keeps for its "
+         "own", "Name the compressed population after its method (gptq-int4, wanda-50, …)"),
+    Case("imported-seed-twice", imported(dense=[{"path": "runs/dense/seed0.jsonl", "seed": 1},
+                                                {"path": "runs/dense/seed1.jsonl", "seed": 1}]),
+         "imported.qwen_hs.dense[1].seed: seed 1 is given to imported.qwen_hs.dense[0] already",
+         "Give each file its own seed"),
+    Case("imported-sparsity", imported(compressed={"wanda": {"sparsity": 0.5, "files": [
+        "runs/gptq/seed0.jsonl"]}}),
+         "imported.qwen_hs.compressed.wanda.sparsity: 0.5 is not an integer percent from 0 "
+         "to 99", "Write the percent: 50"),
 ]
 
 # The examples of issue #11 (a new user's bad configs), each a case above.

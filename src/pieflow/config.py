@@ -12,6 +12,7 @@ from typing import Any
 
 # ConfigError lives in config_errors (light to import); pieflow.config.ConfigError is it.
 from pieflow.config_errors import ConfigError, schema_problems, summary
+from pieflow.imports.spec import ImportSpec, import_specs
 from pieflow.layout import CONTROL, DENSE, VECTORS_DIR, Cell, fill
 
 # Keys of a model entry that shape its weights (any change retrains it).
@@ -31,9 +32,21 @@ def check_config(config: dict[str, Any], schema: str | None = None) -> None:
     schema's defaults."""
     from pieflow import config_checks
 
-    found = schema_problems(config, schema) or config_checks.problems(config)
+    found = (schema_problems(config, schema) or config_checks.grid_problems(config)
+             or config_checks.problems(with_grid_defaults(config)))
     if found:
         raise ConfigError(summary(found)) from None
+
+
+# A config of imported predictions only has no trained grid; these stand in for its keys.
+GRID_DEFAULTS: dict[str, Any] = {"datasets": {}, "models": {}, "methods": [],
+                                 "sparsities": [], "seeds": 0}
+
+
+def with_grid_defaults(config: dict[str, Any]) -> dict[str, Any]:
+    """A shallow copy with an empty trained grid where the config has none, so every
+    view below reads ``config["models"]`` alike."""
+    return {**GRID_DEFAULTS, **config}
 
 
 def seeds(config: dict[str, Any]) -> list[int]:
@@ -141,7 +154,64 @@ def compression_kinds(config: dict[str, Any]) -> dict[str, str]:
                for m in spec.get("methods", config["methods"])}
     kinds = {DENSE: "none (dense)", CONTROL: "none (training-budget control)"}
     kinds.update({m: MethodSpec(**method_params(config, m)).compression for m in methods})
+    for spec in import_specs(config):  # a pieflow method's name says its kind
+        kinds.update({p.method: kinds.get(p.method, IMPORTED_KIND) for p in spec.compressed})
     return dict(sorted(kinds.items()))
+
+
+# --------------------------------------------------------------------------------------
+# Imported predictions (pieflow.imports)
+# --------------------------------------------------------------------------------------
+
+IMPORTED_KIND = "imported"
+
+
+def imported_cells(config: dict[str, Any]) -> tuple[list[Cell], list[Cell]]:
+    """The imported dense cells and the imported compressed cells."""
+    specs = import_specs(config)
+    return ([s.cell(s.dense) for s in specs],
+            [s.cell(p) for s in specs for p in s.compressed])
+
+
+def imported_spec(config: dict[str, Any], dataset: str, model: str) -> ImportSpec:
+    return next(s for s in import_specs(config) if (s.dataset, s.model) == (dataset, model))
+
+
+def imported_only_datasets(config: dict[str, Any]) -> list[str]:
+    """Datasets that only imported entries name: the import writes their data files."""
+    return list(dict.fromkeys(s.dataset for s in import_specs(config)
+                              if s.dataset not in config["datasets"]))
+
+
+def datasets_with_texts(config: dict[str, Any]) -> list[str]:
+    """Trained datasets, and imported ones whose every entry gives texts."""
+    entries: dict[str, list[ImportSpec]] = {}
+    for spec in import_specs(config):
+        entries.setdefault(spec.dataset, []).append(spec)
+    return [*config["datasets"], *(d for d in imported_only_datasets(config)
+                                   if all(s.has_texts() for s in entries[d]))]
+
+
+def import_dataset_params(config: dict[str, Any], dataset: str) -> list[dict[str, Any]]:
+    """Rule import_dataset: every entry on the dataset, each population's files and seeds
+    (the paths are its inputs, in this order)."""
+    return [{**spec.reading(), "texts": spec.texts, "populations": [
+        {"where": p.where, "paths": p.paths(), "seeds": p.seeds()}
+        for p in spec.populations]}
+        for spec in import_specs(config) if spec.dataset == dataset]
+
+
+def import_dataset_files(config: dict[str, Any], dataset: str) -> list[str]:
+    return [path for entry in import_dataset_params(config, dataset)
+            for population in entry["populations"] for path in population["paths"]
+            ] + [s.texts for s in import_specs(config) if s.dataset == dataset and s.texts]
+
+
+def import_cell_params(config: dict[str, Any], cell: Cell) -> dict[str, Any]:
+    """Rule import_predictions: how to read one imported population's files."""
+    spec = imported_spec(config, cell.dataset, cell.model)
+    population = spec.population(cell.method, cell.sparsity)
+    return {**spec.reading(), "where": population.where, "seeds": population.seeds()}
 
 
 def starts_from_dense(config: dict[str, Any], method: str) -> bool:

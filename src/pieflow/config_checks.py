@@ -37,11 +37,29 @@ _HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)?
 
 
 def problems(config: dict[str, Any]) -> list[str]:
+    """Every problem of a config the schema accepts, its grid keys filled in
+    (:func:`pieflow.config.with_grid_defaults`)."""
+    from pieflow.imports import checks as import_checks
+
     found: list[str] = []
     for check in (_method_definitions, _method_lists, _calibrated_methods, _splits,
-                  _datasets, _models, _epochs):
+                  _datasets, _models, _epochs, import_checks.problems):
         found.extend(check(config))
     return found
+
+
+GRID_KEYS = ("datasets", "models", "methods", "sparsities", "seeds")
+
+
+def grid_problems(config: dict[str, Any]) -> list[str]:
+    """A trained grid needs all its keys; a config without one needs imported
+    predictions."""
+    present = [key for key in GRID_KEYS if key in config]
+    if present or not config.get("imported"):
+        return [f"top level: missing key {key!r} (a trained grid needs datasets, models, "
+                "methods, sparsities and seeds; a config without one needs imported "
+                "predictions)" for key in GRID_KEYS if key not in present]
+    return []
 
 
 # --------------------------------------------------------------------------------------

@@ -7,4 +7,4 @@ log_to(snakemake.log[0])
 i, p = snakemake.input, snakemake.params
 summarise_text_job(pies=i.pies, cells=p.cells, features=i.features, datasets=p.datasets,
                    tokens=i.tokens, models=p.models, summary=i.summary,
-                   outputs=dict(snakemake.output))
+                   outputs=dict(snakemake.output), skipped=p.skipped)

@@ -21,6 +21,7 @@ from pieflow.analysis.sentences import finding_sentence
 from pieflow.layout import CONTROL, DENSE
 
 TEXT_SIGNIFICANCE = 0.05  # Holm-corrected p of a text feature
+NO_TEXTS = "not analysed: the dataset has no texts"
 
 EFFECT = "PIE effect beyond seed noise"
 NO_EFFECT = "no PIE effect beyond seed noise"
@@ -35,7 +36,7 @@ _PAIRED = ("correct_to_wrong", "wrong_to_correct", "mcnemar_p", "kl_mean", "top1
 COLUMNS = (
     *SORT_KEYS, "n_seeds", "dense_accuracy", "pruned_accuracy", "accuracy_change",
     "dense_accuracy_std", "n_examples", "n_pies", "pie_share", *_EXCESS, "excess_share_mean",
-    "population_size", "dense_accuracy_on_pies", "pruned_accuracy_on_pies",
+    "population_size", "null_rate_note", "dense_accuracy_on_pies", "pruned_accuracy_on_pies",
     *(f"control_{c}" for c in _EXCESS), *(f"vs_control_{c}" for c in _EXCESS),
     "top_el2n_pie_share", "strongest_text_effect", *_PAIRED, "collapsed", "undertrained",
     "small_population", "few_pies", "many_ties", "tie_share", "verdict", "finding",
@@ -114,14 +115,23 @@ def _paired(paired: pl.DataFrame) -> pl.DataFrame:
     return paired.select(*SORT_KEYS, *_PAIRED)
 
 
+def _null_rate(null_rate: pl.DataFrame) -> pl.DataFrame:
+    """The excess and, where a cell got no null rate, why (``null_rate_note``)."""
+    note = (pl.col("note") if "note" in null_rate.columns
+            else pl.lit(None, pl.String)).alias("null_rate_note")
+    return null_rate.select(*SORT_KEYS, *_EXCESS, "excess_share_mean", "population_size",
+                            note)
+
+
 def findings_table(accuracy: pl.DataFrame, summary: pl.DataFrame, null_rate: pl.DataFrame,
-                   text: pl.DataFrame, paired: pl.DataFrame,
-                   vs_control: pl.DataFrame) -> pl.DataFrame:
+                   text: pl.DataFrame, paired: pl.DataFrame, vs_control: pl.DataFrame,
+                   no_text_datasets: tuple[str, ...] = ()) -> pl.DataFrame:
     """One row per cell × split of the PIE summary (pruned cells and controls).
 
     ``paired`` (per-cell ``paired.parquet``) and ``vs_control`` (iterative cells'
     ``vs_control/null_rate.parquet``) are stacked with their cells' keys. Control
-    columns stay null for cells without a comparison against the control.
+    columns stay null for cells without a comparison against the control. Cells of
+    ``no_text_datasets`` (imported without texts) say their text analysis was skipped.
     """
     dense = accuracy.filter(pl.col("method") == DENSE).select(
         "dataset", "model", "split", pl.col("accuracy_mean").alias("dense_accuracy"))
@@ -134,8 +144,7 @@ def findings_table(accuracy: pl.DataFrame, summary: pl.DataFrame, null_rate: pl.
                        "undertrained")
         .join(cell_accuracy, on=SORT_KEYS, how="left")
         .join(dense, on=["dataset", "model", "split"], how="left")
-        .join(null_rate.select(*SORT_KEYS, *_EXCESS, "excess_share_mean", "population_size"),
-              on=SORT_KEYS, how="left")
+        .join(_null_rate(null_rate), on=SORT_KEYS, how="left")
         .join(_vs_control(vs_control), on=SORT_KEYS, how="left")
         .join(_control_excess(null_rate), on=["dataset", "model", "split"], how="left")
         .join(_paired(paired), on=SORT_KEYS, how="left")
@@ -147,7 +156,9 @@ def findings_table(accuracy: pl.DataFrame, summary: pl.DataFrame, null_rate: pl.
         *(pl.when(iterative).then(pl.col(f"control_{c}")).alias(f"control_{c}")
           for c in _EXCESS),
         (pl.col("n_ties") / pl.col("n_examples")).alias("tie_share"),
-        pl.col("strongest_text_effect").fill_null("none"),
+        pl.when(pl.col("dataset").is_in(list(no_text_datasets))).then(pl.lit(NO_TEXTS))
+        .otherwise(pl.col("strongest_text_effect").fill_null("none"))
+        .alias("strongest_text_effect"),
     ).with_columns(*warning_flags(), verdict_expr())
     sentences = pl.Series("finding", [finding_sentence(row) for row in
                                       table.iter_rows(named=True)], dtype=pl.String)

@@ -45,6 +45,20 @@ def effect_cells(table: pl.DataFrame, limit: int = 30) -> str:
     return ", ".join(names) + more if names else "none"
 
 
+def skipped_text(table: pl.DataFrame, no_text_datasets: Sequence[str]) -> str:
+    """`` Skipped: …`` — rows without a null rate (and why), datasets without texts."""
+    parts = []
+    notes = table.filter(pl.col("null_rate_note").is_not_null())
+    for (note,), rows in notes.group_by("null_rate_note", maintain_order=True):
+        names = ", ".join(f"{d} · {m} {method} {s} % ({split})" for d, m, method, s, split
+                          in rows.select(SORT_KEYS).sort(SORT_KEYS).head(10).rows())
+        parts.append(f"{rows.height} row{'s' * (rows.height != 1)} — {note}: {names}")
+    if no_text_datasets:
+        parts.append("text analysis of dataset" + "s" * (len(no_text_datasets) > 1) + " "
+                     + ", ".join(no_text_datasets) + " (no texts were imported)")
+    return (" Skipped: " + "; ".join(parts) + ".") if parts else ""
+
+
 def verdict_counts(table: pl.DataFrame) -> str:
     """``"2 rows: PIE effect beyond seed noise; 1 row: unreliable: collapsed"``."""
     counts = table.group_by("verdict").len().sort(["len", "verdict"], descending=[True, False])
@@ -56,11 +70,14 @@ def summarise_findings_job(accuracy: str, summary: str, null_rate: str, text: st
                            paired: Sequence[str], cells: Sequence[Keys],
                            vs_control: Sequence[str], vs_control_cells: Sequence[Keys],
                            outputs: Mapping[str, str],
-                           compression: Mapping[str, str] | None = None) -> None:
-    """One row per cell × split with its verdict and a sentence reading its numbers."""
+                           compression: Mapping[str, str] | None = None,
+                           no_text_datasets: Sequence[str] = ()) -> None:
+    """One row per cell × split with its verdict and a sentence reading its numbers;
+    what was skipped (a null rate, a text analysis) is said on the page."""
     table = findings_table(
         pl.read_parquet(accuracy), pl.read_parquet(summary), pl.read_parquet(null_rate),
-        pl.read_parquet(text), _stacked(paired, cells), _stacked(vs_control, vs_control_cells))
+        pl.read_parquet(text), _stacked(paired, cells), _stacked(vs_control, vs_control_cells),
+        no_text_datasets=tuple(no_text_datasets))
     if compression:
         table = with_compression(table, compression)
     io.write_parquet(table, outputs["table"])
@@ -71,7 +88,8 @@ def summarise_findings_job(accuracy: str, summary: str, null_rate: str, text: st
         "One row per pruned cell (and training-budget control, method 'control') and "
         "split; verdict 'PIE effect beyond seed noise' when the lower end of the "
         "percentile interval of PIEs in excess of the dense-vs-dense null is above 0, "
-        "unless the cell is collapsed or undertrained; finding reads the row's numbers.")
+        "unless the cell is collapsed or undertrained; finding reads the row's numbers."
+        + skipped_text(table, no_text_datasets))
     write_table_view(findings_view(table), outputs["table_view"],
                      "Findings: which cells show a real PIE effect", description,
                      source=str(outputs["table"]))

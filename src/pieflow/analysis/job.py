@@ -22,7 +22,7 @@ from pieflow.analysis.cells import SORT_KEYS, stack, with_compression, with_keys
 from pieflow.analysis.classes import class_accuracy, class_frequencies, pie_class_distribution
 from pieflow.analysis.examples import pie_examples, split_texts
 from pieflow.analysis.flags import accuracy_with_flags, with_flags
-from pieflow.analysis.pies import el2n_bins, pie_summary
+from pieflow.analysis.pies import EARLY_CHECKPOINT, el2n_bins, pie_summary
 from pieflow.analysis.plots.accuracy import plot_accuracy
 from pieflow.analysis.plots.classes import plot_class_accuracy, plot_pie_classes
 from pieflow.analysis.plots.nullrate import plot_null_rate
@@ -72,6 +72,18 @@ def _read_predictions(path: str, kind: LabelKind, extra: Iterable[str] = ()) -> 
     """The columns of a predictions file the analyses need (never the logits)."""
     columns = ["seed", "split", "example_id", kind.label_column, kind.pred_column, *extra]
     return pl.read_parquet(path, columns=columns)
+
+
+def difficulty_source(influence: str) -> str:
+    """What an influence file's ``el2n`` is: EL2N at the early checkpoint (trained
+    models), or its ``difficulty_source`` (imported ones: final probabilities)."""
+    import pyarrow.parquet as pq
+
+    if "difficulty_source" not in pq.read_schema(influence).names:
+        return EARLY_CHECKPOINT
+    sources = pl.read_parquet(influence, columns=["difficulty_source"]).get_column(
+        "difficulty_source")
+    return sources[0] if len(sources) else EARLY_CHECKPOINT
 
 
 def _flag(table: pl.DataFrame, summary: pl.DataFrame) -> pl.DataFrame:
@@ -128,13 +140,16 @@ def summarise_pies_job(pies: Sequence[str], pruned: Sequence[str], cells: Sequen
         if current[0] != model:
             current = (model, _read_predictions(dense_of[model], kind, ["loss"]),
                        pl.read_parquet(influence_of[model], columns=INFLUENCE_COLUMNS))
+            source = difficulty_source(influence_of[model])
         _, dense_predictions, scores = current
         cell_pies = pl.read_parquet(pies_path)
         pruned_predictions = _read_predictions(pruned_path, kind, ["loss"])
+        labelled = pl.lit(source).alias("difficulty_source")
         summaries.append(with_keys(pie_summary(cell_pies, dense_predictions,
-                                               pruned_predictions, kind, scores), keys))
+                                               pruned_predictions, kind, scores), keys)
+                         .with_columns(labelled))
         bins.append(with_keys(el2n_bins(dense_predictions, pruned_predictions, scores,
-                                        cell_pies), keys))
+                                        cell_pies), keys).with_columns(labelled))
         log.info("%s: %d PIEs", "/".join(map(str, keys.values())), cell_pies["is_pie"].sum())
     summary = stack(summaries)
     binned = with_flags(stack(bins), summary).sort([*SORT_KEYS, "el2n_bin"])
@@ -158,12 +173,18 @@ def summarise_null_rate_job(null_rates: Sequence[str], cells: Sequence[Keys], su
     table = stack([with_keys(pl.read_parquet(path), keys)
                    for path, keys in zip(null_rates, cells, strict=True)])
     table = _flag(table, pl.read_parquet(summary))
+    skipped = (table.filter(pl.col("note").is_not_null()).select(*SORT_KEYS, "note").rows()
+               if "note" in table.columns else [])  # imported cells without a null rate
+    said = "".join(f" {d} · {m} {method} {s} % ({split}): {note}." for d, m, method, s, split,
+                   note in skipped)
     _write(table, outputs, "table", "PIEs in excess of the null rate",
            "Per pruned cell and split: modal-label disagreements between two disjoint "
            "halves of the dense seeds (null), between a dense half and as many pruned "
            "seeds (PIEs) and their difference (excess), as counts and shares: mean and "
-           "95 % percentile interval over random seed draws.")
-    plot_null_rate(table, outputs["figure"])
+           "95 % percentile interval over random seed draws." + (
+               f" Without a null rate (note):{said}" if said else ""))
+    plot_null_rate(table.filter(pl.col("null_mean").is_not_null()) if table.height
+                   else table, outputs["figure"])
 
 
 # --------------------------------------------------------------------------------------
@@ -250,25 +271,31 @@ def token_counts_job(spec: Mapping[str, Any], split_paths: Mapping[str, str],
 def summarise_text_job(pies: Sequence[str], cells: Sequence[Keys],
                        features: Sequence[str], datasets: Sequence[str],
                        tokens: Sequence[str], models: Sequence[Keys], summary: str,
-                       outputs: Mapping[str, str]) -> None:
-    """PIEs vs. non-PIEs on every text feature, per cell and split."""
+                       outputs: Mapping[str, str], skipped: Sequence[str] = ()) -> None:
+    """PIEs vs. non-PIEs on every text feature, per cell and split (``cells``: those of
+    datasets with texts; ``models``: those with token counts, the trained ones)."""
     features_of, tokens_of = _by_dataset(features, datasets), _by_model(tokens, models)
     per_model: dict[Model, pl.DataFrame] = {}
     tables = []
     for path, keys in zip(pies, cells, strict=True):
         model = _model(keys)
-        if model not in per_model:
-            per_model[model] = with_token_counts(
-                pl.read_parquet(features_of[keys["dataset"]]),
-                pl.read_parquet(tokens_of[model], columns=["split", "example_id", "n_tokens"]))
+        if model not in per_model:  # imported models have no tokenizer: no n_tokens
+            features = pl.read_parquet(features_of[keys["dataset"]])
+            per_model[model] = features if model not in tokens_of else with_token_counts(
+                features, pl.read_parquet(tokens_of[model],
+                                          columns=["split", "example_id", "n_tokens"]))
         tables.append(with_keys(text_comparison(pl.read_parquet(path), per_model[model]),
                                 keys))
-    table = with_holm_over_table(_flag(stack(tables), pl.read_parquet(summary)))
+    table = (with_holm_over_table(_flag(stack(tables), pl.read_parquet(summary))) if tables
+             else pl.DataFrame(schema={**dict.fromkeys(SORT_KEYS, pl.String),
+                                       "sparsity": pl.Int64, "feature": pl.String}))
     _write(table, outputs, "table", "Text features: PIEs vs. non-PIEs",
            "Per pruned cell, split and text feature: medians of PIEs and non-PIEs, "
            "two-sided Mann–Whitney U, rank-biserial effect (> 0: PIEs higher), Holm "
            "p-value over the features of a cell and split (p_holm) and over the whole "
-           "table (p_holm_all).")
+           "table (p_holm_all)." + (f" Not analysed (no texts were imported): dataset"
+                                    f"{'s' * (len(skipped) > 1)} {', '.join(skipped)}."
+                                    if skipped else ""))
     plot_text_effects(table, outputs["figure"])
 
 

@@ -13,6 +13,8 @@ from pieflow.analysis.flags import collapse_rule, undertrained_rule
 from pieflow.labels import LabelKind
 
 EL2N_BINS = 20
+# What ``el2n`` is for trained models; imported ones say theirs (``difficulty_source``).
+EARLY_CHECKPOINT = "early checkpoint (EL2N)"
 TOP_EL2N_SHARE = 0.1
 _SUBSETS = ("on_pies", "on_non_pies", "on_all")
 

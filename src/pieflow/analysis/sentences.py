@@ -72,8 +72,9 @@ def _clauses(row: Row) -> list[str]:
     n_pies = int(row["n_pies"])
     head = f"{_subject(row)}: {_pies(row)} ({_percent(row['pie_share'])})"
     excess = _interval(row, "excess")
+    note = row.get("null_rate_note")
     head += (f", {excess} beyond the dense-vs-dense null" if excess
-             else ", no null rate to compare with")
+             else f", {note}" if note else ", no null rate to compare with")
     clauses = [head]
     on_pies = (row.get("pruned_accuracy_on_pies"), row.get("dense_accuracy_on_pies"))
     if n_pies and not any(_missing(v) for v in on_pies):

@@ -38,22 +38,36 @@ def diff_cell(
     repeats: int,
     seed: int,
     confidence: float,
+    min_seeds: int | None = None,
 ) -> None:
     """Write ``pies.parquet``, ``null_rate.parquet`` and ``paired.parquet`` of ``pruned``
-    against the reference population ``dense``."""
+    against the reference population ``dense``. ``min_seeds`` (imported populations):
+    the fewest dense members, and seeds shared with them, that get a null rate; below it
+    the null-rate rows say why they have none. Imported predictions without logits get
+    no KL (``kl_mean`` NaN)."""
     kind = label_kind(io.read_json(meta))
     num_classes = len(io.read_json(classes))
     columns = prediction_columns(kind)
-    populations = paired_populations(pl.read_parquet(dense, columns=columns),
-                                     pl.read_parquet(pruned, columns=columns), kind)
+    frames = [pl.read_parquet(path, columns=columns) for path in (dense, pruned)]
+    kl = all(frame.get_column("logits").null_count() == 0 for frame in frames)
+    if not kl:
+        log.info("no logits in %s: the KL of paired.parquet is left NaN",
+                 " and ".join(str(p) for p, f in zip((dense, pruned), frames, strict=True)
+                              if f.get_column("logits").null_count()))
+        frames = [frame.drop("logits") for frame in frames]
+    populations = paired_populations(*frames, kind)
     pies = pie_table(populations, num_classes)
     null_rate = null_rate_table(populations, pies, num_classes, repeats=repeats, seed=seed,
-                                confidence=confidence)
-    paired = paired_table(populations, pies)
+                                confidence=confidence, min_seeds=min_seeds)
+    paired = paired_table(populations, pies, kl=kl)
     io.write_parquet(pies, pies_output)
     io.write_parquet(null_rate, null_rate_output)
     io.write_parquet(paired, paired_output)
     for row in null_rate.iter_rows(named=True):  # one row per split
+        if row.get("note"):
+            log.info("%s: %d PIEs of %d examples; %s", row["split"], row["n_pies_full"],
+                     row["n_examples"], row["note"])
+            continue
         log.info("%s: %d PIEs of %d examples; at h = %d: PIEs %.1f, null %.1f, "
                  "excess %.1f [%.1f, %.1f] (%d repeats)", row["split"], row["n_pies_full"],
                  row["n_examples"], row["population_size"], row["pies_mean"],

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 import polars as pl
@@ -46,6 +46,10 @@ from pieflow.labels import LabelKind
 NULL_REPEATS = 200
 NULL_SEED = 0
 NULL_CONFIDENCE = 0.95
+# Imported populations get a null rate only from this many dense members (and seeds
+# shared with them) on: two halves of at least 2 models. Trained populations keep the
+# rule of the null itself (2 shared seeds; findings warn below 5 per half).
+IMPORTED_MIN_SEEDS = 4
 
 # Upper bound on the elements of one (repeats × examples × classes) vote block, so memory
 # stays bounded (~64 MiB of float32) for many examples or classes; repeats are chunked.
@@ -263,6 +267,28 @@ def excess_over_null(
                     **shares)
 
 
+def null_rate_skipped(n_dense: int, n_common: int, minimum: int) -> str | None:
+    """Why a cell gets no null rate: fewer than ``minimum`` dense members, or fewer than
+    ``minimum`` seeds it shares with them (twins); None when it gets one."""
+    if n_dense < minimum:
+        return (f"no null rate: the dense population has {n_dense} < {minimum} members "
+                "(flips and McNemar only)")
+    if n_common < minimum:
+        return (f"no null rate: the populations share {n_common} < {minimum} seeds (the "
+                "null pairs twins by seed; flips and McNemar only)")
+    return None
+
+
+def _skipped_row(pop: SplitPopulations, repeats: int, confidence: float,
+                 note: str) -> dict[str, object]:
+    """A null-rate row without draws: counts of seeds, every statistic null, the reason."""
+    stats = {f.name: None for f in fields(NullRate)}
+    return {**stats, "n_examples": pop.examples.height, "n_dense_seeds": pop.dense.shape[0],
+            "n_pruned_seeds": pop.pruned.shape[0],
+            "n_common_seeds": common_seed_rows(pop.dense_seeds, pop.pruned_seeds)[0].size,
+            "repeats": repeats, "confidence": confidence, "note": note}
+
+
 def null_rate_table(
     populations: Iterable[SplitPopulations],
     pies: pl.DataFrame,
@@ -270,17 +296,28 @@ def null_rate_table(
     repeats: int = NULL_REPEATS,
     seed: int = NULL_SEED,
     confidence: float = NULL_CONFIDENCE,
+    min_seeds: int | None = None,
 ) -> pl.DataFrame:
     """One row per split of a pruned cell: PIEs in excess of the dense-vs-dense null.
 
     ``pies`` is the PIE table of the same populations (:func:`pieflow.diff.pies.pie_table`);
     its count per split, all dense vs. all pruned seeds (not only the common ones), is kept
     as ``n_pies_full`` for reference. Each split draws from its own generator
-    (:func:`split_rng`).
+    (:func:`split_rng`). With ``min_seeds`` (imported populations:
+    :data:`IMPORTED_MIN_SEEDS`), a split whose dense population or shared seeds number
+    fewer gets no draws: its statistics are null and a ``note`` column says why (null
+    where the split has its null rate).
     """
     full = dict(pies.group_by("split").agg(pl.col("is_pie").sum()).iter_rows())
     rows = []
     for pop in populations:
+        n_common = common_seed_rows(pop.dense_seeds, pop.pruned_seeds)[0].size
+        note = (null_rate_skipped(pop.dense.shape[0], n_common, min_seeds)
+                if min_seeds is not None else None)
+        if note is not None:
+            rows.append({"split": pop.split, **_skipped_row(pop, repeats, confidence, note),
+                         "n_pies_full": int(full[pop.split])})
+            continue
         try:
             result = excess_over_null(pop.dense, pop.pruned, pop.kind, num_classes,
                                       repeats=repeats, seed=split_rng(seed, pop.split),
@@ -288,8 +325,12 @@ def null_rate_table(
                                       pruned_seeds=pop.pruned_seeds)
         except ValueError as err:
             raise ValueError(f"split {pop.split!r}: {err}") from err
-        rows.append({"split": pop.split, **result.as_dict(),
+        rows.append({"split": pop.split, **result.as_dict(), "note": None,
                      "n_pies_full": int(full[pop.split])})
     if not rows:
         return pl.DataFrame(schema={"split": pl.String})
-    return pl.DataFrame(rows)
+    schema = {"split": pl.String, **{f.name: pl.Int64 if f.type == "int" else pl.Float64
+                                     for f in fields(NullRate)},
+              "note": pl.String, "n_pies_full": pl.Int64}
+    table = pl.DataFrame(rows, schema=schema).select(pl.exclude("note"), "note")
+    return table if min_seeds is not None else table.drop("note")

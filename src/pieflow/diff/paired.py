@@ -99,12 +99,14 @@ def _pair_statistics(pop: SplitPopulations) -> dict[str, float | int]:
     }
 
 
-def paired_table(populations: Iterable[SplitPopulations], pies: pl.DataFrame) -> pl.DataFrame:
+def paired_table(populations: Iterable[SplitPopulations], pies: pl.DataFrame,
+                 kl: bool = True) -> pl.DataFrame:
     """The ``paired.parquet`` rows of a cell: one per split.
 
     ``pies`` is the PIE table of the same populations, whose ``dense_correct`` /
     ``pruned_correct`` give ``b`` and ``c``. The populations must carry mean probabilities
-    (predictions read with their logits).
+    (predictions read with their logits), unless ``kl`` is off (imported predictions
+    without logits): ``kl_mean`` is then NaN.
     """
     discordant = dict(
         (split, (b, c)) for split, b, c in pies.group_by("split").agg(
@@ -113,14 +115,15 @@ def paired_table(populations: Iterable[SplitPopulations], pies: pl.DataFrame) ->
         ).iter_rows())
     rows = []
     for pop in populations:
-        if pop.dense_probs is None or pop.pruned_probs is None:
+        if kl and (pop.dense_probs is None or pop.pruned_probs is None):
             raise ValueError(f"split {pop.split!r}: the KL needs the predictions' logits")
         b, c = (int(n) for n in discordant[pop.split])
         rows.append({
             "split": pop.split, "n_examples": pop.examples.height,
             "correct_to_wrong": b, "wrong_to_correct": c, "mcnemar_p": mcnemar_mid_p(b, c),
             **_pair_statistics(pop),
-            "kl_mean": float(kl_divergence(pop.dense_probs, pop.pruned_probs, pop.kind).mean()),
+            "kl_mean": (float(kl_divergence(pop.dense_probs, pop.pruned_probs, pop.kind)
+                              .mean()) if kl else float("nan")),
             "n_dense_seeds": pop.dense.shape[0], "n_pruned_seeds": pop.pruned.shape[0],
         })
     return pl.DataFrame(rows, schema=PAIRED_SCHEMA)

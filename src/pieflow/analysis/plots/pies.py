@@ -10,6 +10,7 @@ import polars as pl
 import seaborn as sns
 from matplotlib.lines import Line2D
 
+from pieflow.analysis.pies import EARLY_CHECKPOINT
 from pieflow.analysis.plots.common import (
     COLLAPSED_COLOR,
     UNDERTRAINED_COLOR,
@@ -134,8 +135,14 @@ def plot_el2n_bins(table: pl.DataFrame, path: str | Path, split: str = "test") -
                         color=flagged.get(flag, colour),
                         linestyle=":" if flag else "-", label=cell)
         ax.axhline(0, color="grey", linewidth=0.8)
+        if panel["loss_diff_mean"].is_null().all():  # imported without logits
+            ax.text(0.5, 0.5, "no losses: the predictions carry no logits",
+                    transform=ax.transAxes, ha="center", color="grey")
         ax.set_xticks(range(0, int(panel["el2n_bin"].max()) + 1, 2))
-        ax.set_title(f"{dataset} · {model}")
+        source = (panel["difficulty_source"][0] if "difficulty_source" in panel.columns
+                  else EARLY_CHECKPOINT)
+        ax.set_title(f"{dataset} · {model}" + (
+            "" if source == EARLY_CHECKPOINT else f" (difficulty: {source})"))
         ax.set_xlabel("EL2N bin (20 equal-frequency bins; 0 = easiest)")
         ax.set_ylabel("pruned − dense loss (nats)")
         ax.legend(title="cell", fontsize=8, loc="upper left")

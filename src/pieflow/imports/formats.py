@@ -1,0 +1,192 @@
+"""One imported file as tidy rows, whatever its format.
+
+Every reader returns the same columns: ``_row`` (the row's place in its file, 1-based: the
+line of a JSONL file, the data row of a CSV after its header, the row of a Parquet file),
+``seed`` and ``split`` (null where the file has none), ``example_id``, the label and the
+prediction (``label`` / ``pred``: class indices or class names; multi-label pieflow files:
+``labels`` / ``preds``, multi-hot lists), ``logits`` (a list of floats, or null), ``text``
+and ``text_pair`` (null where the file has none).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+
+class PredictionsError(ValueError):
+    """Imported predictions pieflow cannot use; the message names the file and rows."""
+
+
+SINGLE = ("label", "pred")
+MULTI = ("labels", "preds")
+_SHOWN = 5
+
+
+def location(path: str, row: int) -> str:
+    """``file.jsonl, line 7``; ``file.csv, row 3 (1-based, after the header)``; …"""
+    return f"{path}, {rows_text(path, [row])}"
+
+
+def rows_text(path: str, rows: list[int]) -> str:
+    """``lines 3, 5`` / ``rows 3, 5, … (1-based, after the header)``: at most five."""
+    shown = ", ".join(map(str, rows[:_SHOWN])) + (", …" if len(rows) > _SHOWN else "")
+    plural = "s" if len(rows) > 1 else ""
+    if path.lower().endswith(".jsonl"):
+        return f"line{plural} {shown}"
+    where = "after the header" if path.lower().endswith(".csv") else "in file order"
+    return f"row{plural} {shown} (1-based, {where})"
+
+
+def decoded(path: str) -> str:
+    """A text file's content; refused when empty or not UTF-8, naming the line."""
+    raw = Path(path).read_bytes()
+    if not raw.strip():
+        raise PredictionsError(f"{path}: the file is empty")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw[:err.start].count(b"\n") + 1
+        raise PredictionsError(f"{path}, line {line}: not valid UTF-8 (byte "
+                               f"0x{raw[err.start]:02x}); re-save the file as UTF-8") from None
+
+
+def table_columns(path: str) -> list[str]:
+    """The column names of a CSV or Parquet file (its header or schema only)."""
+    if path.lower().endswith(".parquet"):
+        import pyarrow.parquet as pq
+
+        return list(pq.read_schema(path).names)
+    with open(path, encoding="utf-8", errors="replace", newline="") as handle:
+        return next(csv.reader(handle), [])
+
+
+def read_file(path: str, reading: dict[str, Any]) -> pl.DataFrame:
+    """The tidy rows of one file of format ``reading["format"]``."""
+    fmt = reading["format"]
+    if fmt == "lm-eval":
+        return _lm_eval(path, reading)
+    if path.lower().endswith(".csv"):
+        frame = _csv(path)
+    else:
+        if Path(path).stat().st_size == 0:
+            raise PredictionsError(f"{path}: the file is empty (0 bytes)")
+        try:
+            frame = pl.read_parquet(path)
+        except Exception as err:  # noqa: BLE001 (polars raises several kinds)
+            raise PredictionsError(f"{path}: not a readable Parquet file ({err})") from None
+    return _tidy(path, frame.with_row_index("_row", offset=1), fmt)
+
+
+def _lm_eval(path: str, reading: dict[str, Any]) -> pl.DataFrame:
+    from pieflow.imports.lmeval import read_samples
+
+    rows = list(read_samples(path, decoded(path), score=reading.get("score") or
+                             "loglikelihood", text_field=reading.get("text_field")))
+    frame = pl.DataFrame(rows, schema={
+        "_row": pl.Int64, "example_id": pl.Int64, "label": pl.Int64, "pred": pl.Int64,
+        "logits": pl.List(pl.Float64), "text": pl.String, "filter": pl.String})
+    filters = sorted(set(frame.get_column("filter")))
+    if len(filters) > 1:
+        if "none" not in filters:
+            raise PredictionsError(f"{path}: lines of several filters ({', '.join(filters)}); "
+                                   "pieflow reads one answer per document: keep one "
+                                   "filter's lines")
+        frame = frame.filter(pl.col("filter") == "none")
+    return frame.drop("filter").with_columns(
+        pl.lit(None, pl.Int64).alias("seed"), pl.lit(None, pl.String).alias("split"),
+        pl.lit(None, pl.String).alias("text_pair"))
+
+
+def _csv(path: str) -> pl.DataFrame:
+    text = decoded(path)
+    try:
+        frame = pl.read_csv(io.StringIO(text), infer_schema_length=0)
+    except pl.exceptions.PolarsError as err:
+        raise PredictionsError(f"{path}: not a readable CSV file ({err})") from None
+    if frame.height == 0:
+        raise PredictionsError(f"{path}: the file has a header but no rows")
+    if "logits" in frame.columns:
+        frame = frame.with_columns(_json_lists(path, frame))
+    return frame
+
+
+def _json_lists(path: str, frame: pl.DataFrame) -> pl.Series:
+    """A CSV's ``logits`` cells, each a JSON list of numbers (``"[0.1, -2.3]"``)."""
+    values, bad = [], []
+    for row, cell in enumerate(frame.get_column("logits").to_list(), start=1):
+        try:
+            value = None if cell is None else json.loads(cell)
+            if value is not None and not (isinstance(value, list) and all(
+                    isinstance(v, int | float) and not isinstance(v, bool) for v in value)):
+                raise ValueError
+        except ValueError:
+            bad.append(row)
+            value = None
+        values.append(None if value is None else [float(v) for v in value])
+    if bad:
+        raise PredictionsError(f"{path}, column 'logits': not a JSON list of numbers in "
+                               f"{rows_text(path, bad)}; write each as \"[0.1, -2.3, 1.5]\"")
+    return pl.Series("logits", values, dtype=pl.List(pl.Float64))
+
+
+def _tidy(path: str, frame: pl.DataFrame, fmt: str) -> pl.DataFrame:
+    columns = set(frame.columns)
+    kind = MULTI if fmt == "pieflow" and set(MULTI) <= columns else SINGLE
+    required = ["example_id", *kind] + (["seed", "split"] if fmt == "pieflow" else [])
+    missing = [c for c in required if c not in columns]
+    if missing:
+        shown = [c for c in frame.columns if c != "_row"]
+        raise PredictionsError(f"{path}: no column(s) {missing}; it has {shown} (format "
+                               f"{fmt} needs {required})")
+    for column in ["example_id", *kind]:
+        nulls = frame.filter(pl.col(column).is_null()).get_column("_row").to_list()
+        if nulls:
+            raise PredictionsError(f"{path}, column {column!r}: no value in "
+                                   f"{rows_text(path, nulls)}")
+    out = [pl.col("_row").cast(pl.Int64), _integer(path, frame, "example_id")]
+    out.append(_integer(path, frame, "seed") if "seed" in columns
+               else pl.lit(None, pl.Int64).alias("seed"))
+    if kind == MULTI:
+        out += [pl.col(c).cast(pl.List(pl.Int8)) for c in MULTI]
+    else:
+        out += [_label_values(path, frame, c) for c in SINGLE]
+    if "logits" in columns:
+        if not isinstance(frame.schema["logits"], pl.List | pl.Array):
+            raise PredictionsError(f"{path}, column 'logits': holds {frame.schema['logits']}, "
+                                   "not lists of numbers")
+        out.append(pl.col("logits").cast(pl.List(pl.Float64)))
+    else:
+        out.append(pl.lit(None, pl.List(pl.Float64)).alias("logits"))
+    out += [pl.col(c).cast(pl.String) if c in columns else pl.lit(None, pl.String).alias(c)
+            for c in ("split", "text", "text_pair")]
+    return frame.select(out)
+
+
+def _integer(path: str, frame: pl.DataFrame, column: str) -> pl.Series:
+    values = frame.get_column(column)
+    cast = values.cast(pl.Float64, strict=False) if values.dtype == pl.String else values
+    whole = cast.cast(pl.Int64, strict=False)
+    bad = frame.filter(values.is_not_null() & (whole.is_null() | (
+        cast.cast(pl.Float64) != whole.cast(pl.Float64)))).get_column("_row").to_list()
+    if bad:
+        shown = values.filter(frame.get_column("_row").is_in(bad[:1])).to_list()
+        raise PredictionsError(f"{path}, column {column!r}: {shown[0]!r} is not a whole "
+                               f"number ({rows_text(path, bad)})")
+    return whole.alias(column)
+
+
+def _label_values(path: str, frame: pl.DataFrame, column: str) -> pl.Series:
+    """Class indices (integers, also written as text) or class names (text)."""
+    values = frame.get_column(column)
+    if values.dtype.is_numeric() or values.dtype == pl.String and values.str.contains(
+            r"^\s*-?\d+\s*$").all():
+        return _integer(path, frame.with_columns(values.str.strip_chars() if
+                                                 values.dtype == pl.String else values),
+                        column)
+    return values.cast(pl.String).str.strip_chars().alias(column)
