@@ -24,11 +24,11 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 import torch
+from bench_models import build_model
 from torch import nn
 from torch.nn.utils import prune
 
 from pieflow.labels import LabelKind
-from pieflow.models.classifiers import EncoderClassifier
 from pieflow.prune.masks import (
     Masks,
     Scope,
@@ -56,20 +56,6 @@ def default_threads() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
-
-
-def build_model(quick: bool) -> EncoderClassifier:
-    """BERT-base (or a tiny BERT for --quick) at random init, wrapped like the workflow's."""
-    from transformers import BertConfig, BertForSequenceClassification
-
-    if quick:
-        config = BertConfig(vocab_size=1000, hidden_size=64, num_hidden_layers=2,
-                            num_attention_heads=2, intermediate_size=128,
-                            max_position_embeddings=128, num_labels=3)
-    else:
-        config = BertConfig(num_labels=3)
-    torch.manual_seed(0)
-    return EncoderClassifier(BertForSequenceClassification(config))
 
 
 def body_linears(model: nn.Module) -> dict[str, nn.Linear]:

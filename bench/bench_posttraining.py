@@ -27,10 +27,10 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import torch
+from bench_models import build_model
 from torch import nn
 
 from pieflow.labels import LabelKind
-from pieflow.models.classifiers import EncoderClassifier
 from pieflow.models.encoding import Encoded
 from pieflow.prune.masks import achieved_sparsity, prunable_parameters
 from pieflow.prune.methods import MethodSpec
@@ -47,20 +47,6 @@ def timed(fn: Callable[..., T], *args: object, **kwargs: object) -> tuple[float,
     start = time.perf_counter()
     result = fn(*args, **kwargs)
     return time.perf_counter() - start, result
-
-
-def build_model(quick: bool) -> EncoderClassifier:
-    """BERT-base (or a tiny BERT for --quick) at random init, wrapped like the workflow's."""
-    from transformers import BertConfig, BertForSequenceClassification
-
-    if quick:
-        config = BertConfig(vocab_size=1000, hidden_size=64, num_hidden_layers=2,
-                            num_attention_heads=2, intermediate_size=128,
-                            max_position_embeddings=128, num_labels=3)
-    else:
-        config = BertConfig(num_labels=3)
-    torch.manual_seed(0)
-    return EncoderClassifier(BertForSequenceClassification(config))
 
 
 def random_data(vocab: int, count: int, length: int) -> Encoded:

@@ -74,6 +74,17 @@ SUBSTITUTIONS = {
                     "(my-config.yaml)",
                     "a copy of the shipped config.yaml",
                     "the recipe checks a config of the reader's own"),
+    "imported-files": ("the lm-evaluation-harness samples files an imported: recipe names",
+                       "small multiple-choice samples files (tests/imported_files.py) at "
+                       "those paths",
+                       "the recipe imports files the reader made with lm_eval"),
+    "previous-yaml": ("a config file a snakemake recipe names that a clone lacks "
+                      "(my-imports.yaml)",
+                      "the document's YAML block just before the recipe",
+                      "the text says to write that block into it"),
+    "external": ("commands of other tools (lm_eval, ls) that are not installed here",
+                 "bash -n: their syntax only",
+                 "lm-evaluation-harness is the reader's own installation"),
     "compare": ("results-a, results-b (python -m pieflow.compare results-a results-b)",
                 "two small results trees in the working directory, first equal, then not",
                 "the recipe compares two runs' trees"),
@@ -146,6 +157,10 @@ def shell_commands(text: str) -> list[str]:
         while command[-1].rstrip().endswith("\\") and i < len(lines):
             command.append(lines[i])
             i += 1
+        if re.match(r"\s*(for|while)\b", line):  # a loop: through its `done`
+            while i < len(lines) and command[-1].strip() != "done":
+                command.append(lines[i])
+                i += 1
         if heredoc := re.search(r"<<-?\s*['\"]?(\w+)['\"]?", line):
             while i < len(lines):
                 command.append(lines[i])
@@ -184,6 +199,8 @@ def rewrite(command: str) -> tuple[str, str]:
         return "compare", command
     if program == "python" and words[1:3] == ["-m", "pieflow.config_errors"]:
         return "config-check", command
+    if program in {"for", "ls", "lm_eval"}:  # substitution "external"
+        return "external", f"bash -n -c {shlex.quote(command)}"
     raise AssertionError(f"tests/test_recipes.py does not know how to run {first!r}: teach "
                          "rewrite() this kind of recipe")
 
@@ -285,6 +302,15 @@ def run_shell_block(block: Block, clone: Path, request) -> None:
         if kind == "compare":
             make_trees(clone)
             notes.append("compare")
+        if kind == "external":
+            notes.append("external")
+        if kind in ("dry-run", "report"):
+            for word in shlex.split(script.splitlines()[0], comments=True):
+                if word.endswith((".yaml", ".yml")) and not (clone / word).exists():
+                    text = previous_yaml(block)  # substitution "previous-yaml"
+                    (clone / word).write_text(text)
+                    write_imported_files(yaml.safe_load(text), clone)
+                    notes += ["previous-yaml", "imported-files"]
         if kind == "config-check":
             for word in shlex.split(script, comments=True)[3:]:
                 if not (clone / word).exists():  # substitution "config-file"
@@ -308,6 +334,39 @@ def run_shell_block(block: Block, clone: Path, request) -> None:
             changed = run(clone, script.replace("results-b", "results-c"))
             assert changed.returncode == 1, changed.stdout + changed.stderr
             assert "differs: table.parquet" in changed.stdout
+
+
+def previous_yaml(block: Block) -> str:
+    """The document's last YAML block before ``block``."""
+    earlier = [b for b in BLOCKS if b.document == block.document and b.line < block.line
+               and b.language in {"yaml", "yml"}]
+    assert earlier, f"{block.id}: names a config file, and no YAML block comes before it"
+    return earlier[-1].text
+
+
+def write_imported_files(fragment: dict, folder: Path) -> None:
+    """Small lm-eval samples files at the paths an ``imported:`` fragment names
+    (substitution "imported-files"): 12 four-choice documents, seeded per path."""
+    import json
+    import zlib
+
+    import numpy as np
+    from imported_files import lm_eval_line
+
+    for entry in (fragment.get("imported") or {}).values():
+        groups = [entry.get("dense", []),
+                  *(value["files"] if isinstance(value, dict) else value
+                    for value in (entry.get("compressed") or {}).values())]
+        for path in (item["path"] if isinstance(item, dict) else item
+                     for group in groups for item in group):
+            target = folder / path
+            if target.exists():
+                continue
+            rng = np.random.default_rng(zlib.crc32(path.encode()))
+            lines = [lm_eval_line(doc, rng.normal(size=4).tolist(), doc % 4,
+                                  text=f"question {doc}") for doc in range(12)]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text("".join(json.dumps(line) + "\n" for line in lines))
 
 
 def stated_job_count(block: Block) -> int | None:
@@ -356,6 +415,7 @@ def run_yaml_block(block: Block, clone: Path) -> None:
     fragment = yaml.safe_load(block.text)
     assert isinstance(fragment, dict) and fragment, f"{block.id}: not a mapping"
     if set(fragment) <= config_keys():
+        write_imported_files(fragment, clone)
         path = clone / f"fragment-{block.line}.yaml"
         path.write_text(block.text)
         script = f".venv/bin/snakemake -n --configfile {path.name}"

@@ -82,5 +82,10 @@ def _read_prepared_parquet(name: str, folder: Path) -> Dataset:
         if not path.is_file():
             raise DataError(f"dataset {name!r}: {folder}: missing {split}.parquet")
         origins[split] = Origin(name, split, str(path))  # example_id is all it has
-        splits[split] = normalise(pl.read_parquet(path), len(classes), origins[split])
+        try:
+            frame = pl.read_parquet(path)
+        except (pl.exceptions.PolarsError, OSError) as err:
+            raise DataError(f"dataset {name!r}, split {split!r} ({path}): not a readable "
+                            f"Parquet file ({str(err).splitlines()[0]})") from err
+        splits[split] = normalise(frame, len(classes), origins[split])
     return Dataset(splits=splits, classes=classes, origins=origins)
