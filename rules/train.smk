@@ -2,6 +2,7 @@ rule train_dense:
     input:
         unpack(vector_inputs),
         train=layout.split_file("train"),
+        validation=layout.split_file("validation"),  # the training curve
         classes=layout.CLASSES,
         meta=layout.DATA_META,
     output:
@@ -26,6 +27,7 @@ rule train_control:
     input:
         unpack(vector_inputs),
         train=layout.split_file("train"),
+        validation=layout.split_file("validation"),  # the training curve
         classes=layout.CLASSES,
         meta=layout.DATA_META,
         model=layout.dense_seed_file("model.safetensors"),

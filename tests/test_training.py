@@ -120,3 +120,37 @@ def test_the_control_is_the_dense_seed_trained_as_long_as_an_iterative_method(
     history = pl.read_parquet(control["history"])
     assert history["epoch"].to_list() == [1, 2, 3]
     assert history["seed"].unique().to_list() == [3]
+
+
+def test_dense_and_control_histories_hold_the_validation_curve(bilstm_spec, tweets, tmp_path):
+    """With a validation split, every dense and control epoch records its validation
+    accuracy and loss (the training curve), and measuring them changes no weight."""
+    from pieflow.train.job import train_control_job, train_dense_job
+
+    spec = dict(bilstm_spec, epochs=2, batch_size=16)
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    for split in ("train", "validation"):
+        tweets.splits[split].write_parquet(data_dir / f"{split}.parquet")
+    io.write_json(["negative", "neutral", "positive"], data_dir / "classes.json")
+    io.write_json({"label_kind": "single"}, data_dir / "meta.json")
+    inputs = [str(data_dir / f) for f in ("train.parquet", "classes.json", "meta.json")]
+    validation = str(data_dir / "validation.parquet")
+    dense = {name: str(tmp_path / "dense" / f"{name}.{ext}") for name, ext in
+             [("model", "safetensors"), ("early", "safetensors"), ("optimizer", "safetensors"),
+              ("history", "parquet"), ("learning", "parquet")]}
+    train_dense_job(spec, 1, *inputs, dense, validation_path=validation)
+    control = {"model": str(tmp_path / "control.safetensors"),
+               "history": str(tmp_path / "control_history.parquet")}
+    train_control_job(spec, 1, 1, *inputs, dense, control, validation_path=validation)
+
+    history = pl.read_parquet(control["history"])
+    assert history["epoch"].to_list() == [1, 2, 3, 4]
+    assert history["val_accuracy"].null_count() == 0
+    assert history["val_accuracy"].is_between(0, 1).all()
+    assert (history["val_loss"] > 0).all()
+    assert pl.read_parquet(dense["history"])["val_accuracy"].len() == 2
+    straight = train_dense(dict(spec, epochs=4), encoded(spec, tweets.splits["train"]), 3, 1,
+                           CPU)
+    expected, got = trainable_state(straight.model), io.load_tensors(control["model"])
+    assert all(torch.equal(expected[k], got[k]) for k in expected)

@@ -28,6 +28,7 @@ import torch
 from torch import nn
 
 from pieflow.layout import VECTORS_NAME, VOCAB_NAME
+from pieflow.models.encoding import BackendTokenizer
 from pieflow.seeding import derive_seed
 
 EMBEDDED_ENCODER = "embedded"
@@ -67,18 +68,21 @@ def _hub_kwargs(spec: dict[str, Any]) -> dict[str, Any]:
 def load_tokenizer(spec: dict[str, Any]):
     """The tokenizer a model reads with: the encoder's or decoder's own (a decoder's
     always with a pad token, see :func:`ensure_pad_token`), or the vectors' for a BiLSTM."""
-    from transformers import AutoTokenizer
-
     family = spec["family"]
     if family == "bilstm" and spec.get("vectors", EMBEDDED_ENCODER) != EMBEDDED_ENCODER:
         from pieflow.data.vectors import WordTokenizer
 
         return WordTokenizer(json.loads((Path(spec["word_vectors"]) / VOCAB_NAME).read_text()))
+    if family == "bilstm":  # MiniLM's word pieces, without importing transformers
+        return BackendTokenizer(embedded_encoder_dir() / "tokenizer.json")
+    from transformers import AutoTokenizer
+
     if family in HF_FAMILIES:
         tokenizer = AutoTokenizer.from_pretrained(resolve_pretrained(spec["pretrained"]),
                                                   **_hub_kwargs(spec))
         return ensure_pad_token(tokenizer) if family == "decoder" else tokenizer
-    return AutoTokenizer.from_pretrained(resolve_pretrained(spec.get("vectors", "embedded")))
+    raise ModelError(f"unknown model family {family!r} (expected 'bert', 'decoder' or "
+                     "'bilstm')")
 
 
 def ensure_pad_token(tokenizer):

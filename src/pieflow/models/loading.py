@@ -3,13 +3,16 @@ the two steps every stage after training starts with."""
 
 from __future__ import annotations
 
+import logging
+import os
+import sys
 from typing import Any
 
 import polars as pl
 import torch
 from torch import nn
 
-from pieflow import io
+from pieflow import io, precision
 from pieflow.labels import LabelKind
 from pieflow.models.classifiers import build_model, load_tokenizer, load_trainable_state
 from pieflow.models.encoding import Encoded, encode
@@ -18,6 +21,28 @@ from pieflow.models.encoding import Encoded, encode
 def set_threads(threads: int) -> None:
     """Use the threads Snakemake gave the job (one per job by default: jobs run side by side)."""
     torch.set_num_threads(max(1, int(threads)))
+
+
+def set_precision(requested: str | None) -> str:
+    """Use the precision the job's profile asks for (the Snakemake resource ``precision``:
+    auto, bf16 or fp32; unset: ``$PIEFLOW_PRECISION``, else auto) for every forward pass
+    of this process; returns what it means on this job's device."""
+    setting = precision.use(requested)
+    device = pick_device()
+    resolved = precision.resolve(device)
+    logging.getLogger(__name__).info("precision %s: %s on %s", setting, resolved, device)
+    return resolved
+
+
+def finish_job() -> None:
+    """End a job's process once its outputs are written, skipping the interpreter's
+    teardown of torch's modules (about 0.45 s of CPU per job, paid by every training,
+    pruning and prediction job); logs and standard streams are flushed first. Called
+    last by the job scripts, never on an error path (a failing job exits as usual)."""
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def pick_device() -> torch.device:

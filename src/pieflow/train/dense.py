@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,9 +28,14 @@ def early_step(el2n_epoch: float, num_examples: int, batch_size: int) -> int:
 
 
 def train_dense(
-    spec: dict[str, Any], data: Encoded, num_classes: int, seed: int, device: torch.device
+    spec: dict[str, Any], data: Encoded, num_classes: int, seed: int, device: torch.device,
+    evaluate: Callable[[nn.Module], dict[str, float]] | None = None,
 ) -> DenseRun:
-    """Fine-tune seed ``seed`` for E epochs, snapshotting the EL2N checkpoint on the way."""
+    """Fine-tune seed ``seed`` for E epochs, snapshotting the EL2N checkpoint on the way.
+
+    ``evaluate(model)``, if given, runs after every epoch and its values join the epoch's
+    history row (the training curve: validation accuracy per epoch).
+    """
     model = build_model(spec, num_classes, seed).to(device)
     state = TrainState(make_optimizer(model, spec["lr"]), track_learning=True)
     snapshot_at = early_step(spec.get("el2n_epoch", 1.0), len(data), spec["batch_size"])
@@ -41,7 +47,8 @@ def train_dense(
                           if p.requires_grad})
 
     train_epochs(model, data, state, seed=seed, epochs=spec["epochs"],
-                 batch_size=spec["batch_size"], device=device, on_step=keep_early)
+                 batch_size=spec["batch_size"], device=device, on_step=keep_early,
+                 on_epoch=(lambda: evaluate(model)) if evaluate else None)
     if not early:  # el2n_epoch beyond the run: the final model is the latest we have
         keep_early(snapshot_at := state.steps_done)
     return DenseRun(model=model, state=state, early_state=early)

@@ -12,13 +12,16 @@ import torch
 
 from pieflow import io
 from pieflow.labels import label_kind
-from pieflow.models.classifiers import trainable_state
+from pieflow.models.classifiers import load_tokenizer, trainable_state
 from pieflow.models.encoding import Encoded
-from pieflow.models.loading import encode_for, load_model, pick_device
+from pieflow.models.loading import encode_split, load_model, pick_device
+from pieflow.predict.inference import predict_logits
 from pieflow.train.dense import train_dense
 from pieflow.train.loop import (
     TrainState,
+    is_correct,
     load_optimizer_tensors,
+    loss_per_example,
     make_optimizer,
     optimizer_tensors,
     train_epochs,
@@ -28,8 +31,28 @@ log = logging.getLogger(__name__)
 
 
 def history_frame(state: TrainState, seed: int) -> pl.DataFrame:
-    """Loss per epoch of one seed (``history.parquet``)."""
+    """Per epoch of one seed (``history.parquet``): the training loss, and the validation
+    accuracy and loss where the run measured them (dense and control runs)."""
     return pl.DataFrame(state.history).with_columns(pl.lit(seed).alias("seed"))
+
+
+def validation_scores(model: torch.nn.Module, data: Encoded, batch_size: int,
+                      device: torch.device) -> dict[str, float]:
+    """Accuracy and mean loss on the validation split: one point of the training curve."""
+    logits = predict_logits(model, data, batch_size, device)
+    return {"val_accuracy": float(is_correct(logits, data.labels, data.kind).float().mean()),
+            "val_loss": float(loss_per_example(logits, data.labels, data.kind).mean())}
+
+
+def _encode_train_and_validation(spec: dict[str, Any], train_path: str,
+                                 validation_path: str | None, meta_path: str,
+                                 num_classes: int) -> tuple[Encoded, Encoded | None]:
+    kind = label_kind(io.read_json(meta_path))
+    tokenizer = load_tokenizer(spec)
+    data = encode_split(spec, tokenizer, train_path, kind, num_classes)
+    validation = (encode_split(spec, tokenizer, validation_path, kind, num_classes)
+                  if validation_path else None)
+    return data, validation
 
 
 def learning_frame(learned: list[torch.Tensor], data: Encoded) -> pl.DataFrame:
@@ -43,14 +66,21 @@ def learning_frame(learned: list[torch.Tensor], data: Encoded) -> pl.DataFrame:
 
 
 def train_dense_job(spec: dict[str, Any], seed: int, train_path: str, classes_path: str,
-                    meta_path: str, outputs: dict[str, str]) -> None:
+                    meta_path: str, outputs: dict[str, str],
+                    validation_path: str | None = None) -> None:
+    """One dense seed; with ``validation_path``, its validation accuracy after every
+    epoch goes into ``history.parquet`` (the training curve)."""
     device = pick_device()
     num_classes = len(io.read_json(classes_path))
-    data = encode_for(spec, train_path, label_kind(io.read_json(meta_path)), num_classes)
+    data, validation = _encode_train_and_validation(spec, train_path, validation_path,
+                                                    meta_path, num_classes)
     started = time.perf_counter()
     log.info("training dense seed %d on %d examples (%s, %d epochs)", seed, len(data),
              device, spec["epochs"])
-    run = train_dense(spec, data, num_classes, seed, device)
+    batch = spec.get("predict_batch_size", 128)
+    evaluate = ((lambda model: validation_scores(model, validation, batch, device))
+                if validation is not None else None)
+    run = train_dense(spec, data, num_classes, seed, device, evaluate=evaluate)
     io.save_tensors(trainable_state(run.model), outputs["model"])
     io.save_tensors(run.early_state, outputs["early"])
     io.save_tensors(optimizer_tensors(run.state.optimizer, run.model), outputs["optimizer"])
@@ -73,18 +103,23 @@ def resume_dense(spec: dict[str, Any], num_classes: int, seed: int, dense: dict[
 
 def train_control_job(spec: dict[str, Any], prunes: int, seed: int, train_path: str,
                       classes_path: str, meta_path: str, dense: dict[str, str],
-                      outputs: dict[str, str]) -> None:
+                      outputs: dict[str, str], validation_path: str | None = None) -> None:
     """The training-budget control of one seed: the dense seed trained ``prunes`` more
-    times E epochs, unpruned, so it has trained as long as an iterative method."""
+    times E epochs, unpruned, so it has trained as long as an iterative method (its
+    training curve continues the dense one's when ``validation_path`` is given)."""
     device = pick_device()
     num_classes = len(io.read_json(classes_path))
-    data = encode_for(spec, train_path, label_kind(io.read_json(meta_path)), num_classes)
+    data, validation = _encode_train_and_validation(spec, train_path, validation_path,
+                                                    meta_path, num_classes)
     model, state = resume_dense(spec, num_classes, seed, dense, device)
+    batch = spec.get("predict_batch_size", 128)
     started = time.perf_counter()
     log.info("control seed %d: %d more epochs after the dense %d (%s)", seed,
              prunes * spec["epochs"], spec["epochs"], device)
     train_epochs(model, data, state, seed=seed, epochs=prunes * spec["epochs"],
-                 batch_size=spec["batch_size"], device=device)
+                 batch_size=spec["batch_size"], device=device,
+                 on_epoch=((lambda: validation_scores(model, validation, batch, device))
+                           if validation is not None else None))
     io.save_tensors(trainable_state(model), outputs["model"])
     io.write_parquet(history_frame(state, seed), outputs["history"])
     log.info("done in %.1f s", time.perf_counter() - started)

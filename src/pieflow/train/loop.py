@@ -17,16 +17,25 @@ import torch
 from torch import nn
 
 from pieflow.labels import LabelKind
-from pieflow.models.encoding import Encoded
+from pieflow.models.encoding import Encoded, bucketed_batches, padded_tokens
+from pieflow.precision import autocast
 from pieflow.prune.masks import Masks, apply_masks
 from pieflow.seeding import derive_seed, generator
 
 log = logging.getLogger(__name__)
 
 
+def to_device(tensor: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """A host tensor on ``device``; to a GPU through pinned memory and without blocking,
+    so the host never waits for the kernels queued before the copy."""
+    if device.type == "cuda" and tensor.device.type == "cpu":
+        return tensor.pin_memory().to(device, non_blocking=True)
+    return tensor.to(device)
+
+
 def model_inputs(batch: dict[str, torch.Tensor], device: torch.device) -> dict[str, torch.Tensor]:
     return {
-        key: batch[key].to(device)
+        key: to_device(batch[key], device)
         for key in ("input_ids", "attention_mask", "token_type_ids")
     }
 
@@ -78,12 +87,20 @@ def train_epochs(
     device: torch.device,
     masks: Masks | None = None,
     on_step: Callable[[int], None] | None = None,
+    on_epoch: Callable[[], dict[str, float]] | None = None,
     max_grad_norm: float = 1.0,
 ) -> TrainState:
     """Train ``epochs`` more epochs, keeping pruned weights exactly zero after each step.
 
-    ``on_step(global_step)`` runs after every optimiser step (used for the EL2N
-    checkpoint); progress goes to the log every ~10 % of an epoch.
+    Batches are length-bucketed from the epoch's seeded generator
+    (:func:`~pieflow.models.encoding.bucketed_batches`). Forward passes run under the
+    process-wide precision (:mod:`pieflow.precision`); the loss is taken in float32.
+    Losses and minibatch correctness stay on the device, read back only for the progress
+    log (every ~10 % of an epoch) and at the end of each epoch: no host synchronisation
+    per step. ``on_step(global_step)`` runs after every optimiser step (used for the
+    EL2N checkpoint); ``on_epoch()`` after every epoch, its values joining the epoch's
+    history row (validation accuracy; it may switch the model to eval mode, and must
+    draw no random numbers).
     """
     params = dict(model.named_parameters())
     masked = {name: params[name] for name in masks} if masks else {}
@@ -93,22 +110,25 @@ def train_epochs(
         if masks else {}
     )
     trainable = [p for p in model.parameters() if p.requires_grad]
-    steps_per_epoch = -(-len(data) // batch_size)
-    report_every = max(1, steps_per_epoch // 10)
+    lengths = data.lengths()
     for epoch in range(state.epochs_done, state.epochs_done + epochs):
         model.train()
-        order = torch.randperm(len(data), generator=generator(seed, "order", epoch))
+        batches = bucketed_batches(lengths, batch_size, generator(seed, "order", epoch))
         torch.manual_seed(derive_seed(seed, "dropout", epoch))
-        started, total_loss, seen = time.perf_counter(), 0.0, 0
-        correct = torch.zeros(len(data), dtype=torch.bool) if state.track_learning else None
-        for step, batch in enumerate(data.batches(batch_size, order), start=1):
-            labels = batch["labels"].to(device)
-            logits = model(**model_inputs(batch, device))
+        report_every = max(1, len(batches) // 10)
+        started, seen = time.perf_counter(), 0
+        total_loss = torch.zeros((), dtype=torch.float64, device=device)
+        correct = (torch.zeros(len(data), dtype=torch.bool, device=device)
+                   if state.track_learning else None)
+        for step, indices in enumerate(batches, start=1):
+            batch = data.batch(indices)
+            labels = to_device(batch["labels"], device)
+            with autocast(device):
+                logits = model(**model_inputs(batch, device))
+            logits = logits.float()
             loss = loss_per_example(logits, labels, data.kind).mean()
             if correct is not None:
-                start = (step - 1) * batch_size
-                right = is_correct(logits, labels, data.kind)
-                correct[order[start : start + len(labels)]] = right.cpu()
+                correct[to_device(indices, device)] = is_correct(logits, labels, data.kind)
             state.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             # Pruned weights get no gradient, so they count nothing in the clipping norm
@@ -121,19 +141,22 @@ def train_epochs(
             if masked:
                 apply_masks(masked, mask_on_device)
             state.steps_done += 1
-            total_loss += float(loss.detach()) * len(labels)
-            seen += len(labels)
+            total_loss += loss.detach() * len(indices)
+            seen += len(indices)
             if on_step is not None:
                 on_step(state.steps_done)
-            if step % report_every == 0 or step == steps_per_epoch:
-                rate = seen / (time.perf_counter() - started)
-                log.info("epoch %d step %d/%d loss %.4f (%.0f examples/s)",
-                         epoch + 1, step, steps_per_epoch, total_loss / seen, rate)
+            if step % report_every == 0 and step < len(batches):
+                log.info("epoch %d step %d/%d loss %.4f (%.0f examples/s)", epoch + 1, step,
+                         len(batches), float(total_loss) / seen,
+                         seen / (time.perf_counter() - started))
+        mean_loss = float(total_loss) / max(seen, 1)
+        log.info("epoch %d done: loss %.4f, %.0f examples/s, %.0f %% of tokens padding",
+                 epoch + 1, mean_loss, seen / (time.perf_counter() - started),
+                 100 * (1 - int(lengths.sum()) / max(padded_tokens(lengths, batches), 1)))
         if correct is not None:
-            state.learned.append(correct)
-        state.history.append(
-            {"epoch": epoch + 1, "steps": state.steps_done, "train_loss": total_loss / seen}
-        )
+            state.learned.append(correct.cpu())
+        state.history.append({"epoch": epoch + 1, "steps": state.steps_done,
+                              "train_loss": mean_loss, **(on_epoch() if on_epoch else {})})
         state.epochs_done = epoch + 1
     return state
 
