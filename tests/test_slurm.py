@@ -348,5 +348,6 @@ def test_cluster_profile_bundles_gpu_jobs(tmp_path, tiny_bert_dir):
     assert resources["diff_cell"]["slurm_partition"] == "<your-cpu-partition>"
     assert "gpu" not in resources["diff_cell"]
     groups = re.findall(r"Group job (\w+) \(jobs", log)
-    assert Counter(groups)["prune_seeds"] == 5  # 48 jobs in bundles of 10
+    # 48 prune_model + 24 train_control jobs (the control of imp) in bundles of 10
+    assert Counter(groups)["prune_seeds"] == 8
     assert Counter(groups)["dense_seeds"] == 3  # 24 jobs
