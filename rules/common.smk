@@ -8,7 +8,7 @@ from pieflow.layout import Cell
 
 # pieflow's check first (one line per problem), then validate() for the defaults.
 pieflow_config.check_config(
-    config, f"{workflow.basedir}/workflow/schemas/config.schema.yaml"
+    config, f"{workflow.current_basedir}/../workflow/schemas/config.schema.yaml"
 )
 validate(config, schema="../workflow/schemas/config.schema.yaml")
 # A config of imported predictions only: an empty trained grid.
