@@ -208,7 +208,8 @@ def test_every_job_went_through_sbatch(slurm_run):
     assert remote == run.planned - Counter(LOCAL_RULES)
     # Rules the profile groups ran only in group jobs, each group job holding jobs of
     # its group's rules only. Seeds were bundled: the 4 train_dense jobs (2 models x
-    # 2 seeds) in one SLURM job, the 4 prune_model jobs in another.
+    # 2 seeds) in one SLURM job, the 4 prune_model jobs and the 4 train_control jobs (the
+    # control of imp) in another.
     group_of = yaml.safe_load((CI_PROFILE / "config.yaml").read_text())["groups"]
     assert set(group_of).isdisjoint(single.values())
     for name, members in groups:
@@ -216,7 +217,7 @@ def test_every_job_went_through_sbatch(slurm_run):
     sizes = Counter()
     for name, members in groups:
         sizes[name] = max(sizes[name], len(members))
-    assert sizes["dense_seeds"] == 4 and sizes["prune_seeds"] == 4
+    assert sizes["dense_seeds"] == 4 and sizes["prune_seeds"] == 8
     # One sbatch per stand-alone job and per group job, plus one per retry.
     submitted = Counter(s.job for s in run.submissions)
     retried = {job for job, rule in single.items() if rule.startswith("fail_")}
