@@ -319,3 +319,56 @@ rule summarise_findings:
         no_text_datasets=NO_TEXT_DATASETS,
     script:
         "../workflow/scripts/summarise_findings.py"
+
+
+# The training curves: every dense and control seed's history, with its keys.
+TRAINING_SEEDS = [
+    {**cell.keys(), "seed": seed}
+    for cell in DENSE_CELLS + CONTROL_CELLS
+    for seed in SEEDS
+]
+TRAINING_HISTORIES = [
+    layout.fill(
+        (
+            layout.control_seed_file("history.parquet")
+            if keys["method"] == layout.CONTROL
+            else layout.dense_seed_file("history.parquet")
+        ),
+        **keys,
+    )
+    for keys in TRAINING_SEEDS
+]
+
+
+rule summarise_training:
+    input:
+        histories=TRAINING_HISTORIES,
+        validation=per_dataset(
+            layout.DATA_SPLIT, config["datasets"], split="validation"
+        ),
+        meta=per_dataset(layout.DATA_META, config["datasets"]),
+    output:
+        table=layout.analysis_file("training.parquet"),
+        table_view=report(
+            layout.view_file("training.html"),
+            category="1. Accuracy",
+            subcategory="Training curves",
+            labels={"view": "table", "shows": "validation accuracy per epoch"},
+            caption=f"{REPORT}/training_table.rst",
+        ),
+        figure=report(
+            layout.figure_file("training_curve.png"),
+            category="1. Accuracy",
+            subcategory="Training curves",
+            labels={"view": "figure", "shows": "training curves of the dense seeds"},
+            caption=f"{REPORT}/training_curve.rst",
+        ),
+    log:
+        layout.log_file("summarise_training"),
+    conda:
+        "../envs/pieflow.yaml"
+    params:
+        seeds=TRAINING_SEEDS,
+        datasets=list(config["datasets"]),
+    script:
+        "../workflow/scripts/summarise_training.py"

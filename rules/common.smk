@@ -234,4 +234,5 @@ def get_final_output():
                 "findings.parquet",
             )
         ),
+        *([layout.analysis_file("training.parquet")] if TRAINED_MODELS else []),
     ]

@@ -50,7 +50,14 @@ def test_results_contract(finished_run):
         [0.5] * pruned.height, abs=0.001)  # a share, not the cell's percent
     summary = pl.read_parquet(workdir / "results" / "analysis" / "pies.parquet")
     assert summary.height == 2 * 3 * 2  # models × (methods + control) × splits
-    for figure in ("accuracy.png", "pie_share.png", "el2n_loss.png"):
+    training = pl.read_parquet(workdir / "results" / "analysis" / "training.parquet")
+    dense = training.filter(pl.col("method") == "dense")
+    assert dense.select("model").n_unique() == 2 and (dense["seeds"] == 3).all()
+    assert dense["epoch"].to_list() == [1, 1]  # E = 1 each: one point, not judged
+    assert dense["converged"].null_count() == 2
+    assert training.filter(pl.col("method") == "control")["epoch"].to_list() == [2, 3, 4] * 2
+    assert training["val_accuracy_mean"].is_between(0, 1).all()
+    for figure in ("accuracy.png", "pie_share.png", "el2n_loss.png", "training_curve.png"):
         assert (workdir / "results" / "analysis" / "figures" / figure).stat().st_size > 10_000
 
 

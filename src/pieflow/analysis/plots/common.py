@@ -110,13 +110,15 @@ def flag_handles() -> list[Line2D]:
                    label="undertrained (beats dense by > dense seeds' std)")]
 
 
-def legend_with_flags(figure: Figure, axes: list[Axes], title: str | None = None) -> None:
-    """The figure's legend: the lines of every panel (once each) and the flag marks."""
+def legend_with_flags(figure: Figure, axes: list[Axes], title: str | None = None,
+                      flags: bool = True) -> None:
+    """The figure's legend: the lines of every panel (once each) and, unless ``flags`` is
+    false (a figure of no cells that could be flagged), the flag marks."""
     entries: dict[str, object] = {}
     for ax in axes:
         for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
             entries.setdefault(label, handle)
-    for handle in flag_handles():
+    for handle in flag_handles() if flags else []:
         entries[handle.get_label()] = handle
     figure.legend(list(entries.values()), list(entries), loc="center left",
                   bbox_to_anchor=(1.0, 0.5), title=title)
