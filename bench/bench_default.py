@@ -9,6 +9,7 @@ Prints, in one run (issue #13):
    tokens only, no padding) and its models' matmul parameters —
    training tokens × 6 × matmul parameters + predicted tokens × 2 × parameters,
    per job the workflow runs (dense seeds, controls, every pruned cell's extra epochs,
+   the validation pass after every dense and control epoch (the training curve),
    predictions of every cell and split, the EL2N predictions, calibration passes);
 3. the default run's wall time: ``snakemake --cores 2`` on that config in a temporary
    directory (or ``--wall SECONDS`` from a run measured elsewhere);
@@ -155,11 +156,17 @@ def useful_flops(config: dict) -> tuple[float, list[str]]:
             if n_controls:
                 epochs += seeds * pieflow_config.control_prunes(config, model) * spec["epochs"]
             training = epochs * train.flops(params, 6)
+            # the training curve: dense and control runs score the validation split after
+            # every epoch they train
+            curve_epochs = seeds * spec["epochs"] + (
+                seeds * pieflow_config.control_prunes(config, model) * spec["epochs"]
+                if n_controls else 0)
+            curve = curve_epochs * splits["validation"].flops(params, 2)
             populations = 1 + len(cells) + n_controls
             predicted = seeds * populations * sum(splits[s].flops(params, 2)
                                                   for s in config["splits"])
             el2n = seeds * sum(splits[s].flops(params, 2) for s in config["splits"])
-            flops = training + predicted + el2n + calibration
+            flops = training + curve + predicted + el2n + calibration
             total += flops
             lines.append(
                 f"  {dataset}/{model}: {params.per_token / 1e6:.2f}M matmul params per token"
@@ -168,7 +175,8 @@ def useful_flops(config: dict) -> tuple[float, list[str]]:
                 f" {epochs} training epochs in all ({training / 1e12:.2f} TFLOP),"
                 f" {populations} populations x {seeds} seeds predicted on"
                 f" {'+'.join(config['splits'])} ({(predicted + el2n) / 1e12:.2f} TFLOP"
-                f" with EL2N), calibration {calibration / 1e12:.3f} TFLOP;"
+                f" with EL2N), validation after each of {curve_epochs} epochs"
+                f" ({curve / 1e12:.2f} TFLOP), calibration {calibration / 1e12:.3f} TFLOP;"
                 f" padding in training batches: {random_pad:.0%} shuffled,"
                 f" {bucketed_pad:.0%} length-bucketed")
     return total, lines
