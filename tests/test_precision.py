@@ -41,6 +41,27 @@ def test_auto_means_bf16_only_where_the_hardware_has_it(monkeypatch):
     assert precision.resolve("meta", "auto") == "fp32"  # neither CPU nor CUDA
 
 
+def test_auto_leaves_the_bilstm_in_fp32_where_bf16_is_fast(monkeypatch, bilstm_spec,
+                                                           tiny_bert_spec):
+    """The BiLSTM ran slower under bf16 autocast even with AMX: auto keeps it fp32; an
+    explicit bf16 still applies to it, and auto still autocasts an encoder."""
+    monkeypatch.setattr(precision, "cpu_runs_bf16_fast", lambda: True)
+    bilstm = build_model(bilstm_spec, 3, 0)
+    encoder = build_model(tiny_bert_spec, 3, 0)
+    assert precision.resolve(CPU, "auto", bilstm) == "fp32"
+    assert precision.resolve(CPU, "bf16", bilstm) == "bf16"
+    assert precision.resolve(CPU, "auto", encoder) == "bf16"
+    assert precision.resolve(CPU, "auto") == "bf16"  # no model named: the hardware decides
+    precision.use("auto")
+    try:
+        with precision.autocast(CPU, model=bilstm):
+            assert not torch.is_autocast_enabled("cpu")
+        with precision.autocast(CPU, model=encoder):
+            assert torch.is_autocast_enabled("cpu")
+    finally:
+        precision.use("fp32")
+
+
 def test_the_setting_comes_from_the_job_else_the_environment(monkeypatch):
     monkeypatch.setenv(precision.ENV_VAR, "BF16")
     try:

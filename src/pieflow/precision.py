@@ -8,7 +8,9 @@ notebook or a test run in float32 unless :func:`use` says otherwise.
 * ``fp32`` — no autocast.
 * ``bf16`` — ``torch.autocast(device, torch.bfloat16)`` for forward passes, on any device
   (slow where the hardware has no bf16 units, but the same numbers).
-* ``auto`` — bf16 where the hardware runs it fast, else fp32: CUDA with native bf16
+* ``auto`` — bf16 where the hardware runs it fast and the model gains from it, else
+  fp32 (the BiLSTM runs fp32: its recurrent matmuls are too small, and ran slower under
+  autocast even with AMX; :func:`gains_from_bf16`): CUDA with native bf16
   (compute capability 8.0+, ``torch.cuda.is_bf16_supported``), or a CPU with AMX tiles
   for bf16 (the ``amx_bf16`` flag of ``/proc/cpuinfo`` on Linux). AVX512-BF16 alone
   (``avx512_bf16`` without AMX) is not enough: on such a CPU (a Xeon with avx512_bf16 and
@@ -92,22 +94,36 @@ def cuda_runs_bf16_fast() -> bool:
         return torch.cuda.get_device_capability()[0] >= 8
 
 
-def resolve(device: torch.device | str, setting: str | None = None) -> str:
+def gains_from_bf16(model: torch.nn.Module | None) -> bool:
+    """Whether ``auto`` may autocast this model: false for a model that says it gains
+    nothing (``bf16_autocast_gains = False``: the BiLSTM, whose small recurrent matmuls
+    ran 0.83× as fast in training and 0.86× in prediction under bf16 autocast on an AMX
+    CPU, bench/README.md). ``None`` (no model named): true."""
+    return model is None or getattr(model, "bf16_autocast_gains", True)
+
+
+def resolve(device: torch.device | str, setting: str | None = None,
+            model: torch.nn.Module | None = None) -> str:
     """``bf16`` or ``fp32``: what ``setting`` (default: the process-wide one) means on
-    ``device``."""
+    ``device`` for ``model`` (an explicit ``bf16`` applies to every model; ``auto`` only
+    to models that gain from it)."""
     setting = _requested if setting is None else setting
     if setting != "auto":
         return setting
+    if not gains_from_bf16(model):
+        return "fp32"
     kind = torch.device(device).type
     fast = cuda_runs_bf16_fast() if kind == "cuda" else kind == "cpu" and cpu_runs_bf16_fast()
     return "bf16" if fast else "fp32"
 
 
 @contextlib.contextmanager
-def autocast(device: torch.device | str, setting: str | None = None) -> Iterator[None]:
-    """Autocast to bf16 for the forward passes inside, when the precision says so."""
+def autocast(device: torch.device | str, setting: str | None = None,
+             model: torch.nn.Module | None = None) -> Iterator[None]:
+    """Autocast to bf16 for the forward passes inside (of ``model``, where given), when
+    the precision says so."""
     device = torch.device(device)
-    if resolve(device, setting) == "bf16":
+    if resolve(device, setting, model) == "bf16":
         with torch.autocast(device.type, dtype=torch.bfloat16):
             yield
     else:

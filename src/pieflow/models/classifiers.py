@@ -154,6 +154,8 @@ class BiLSTMClassifier(nn.Module):
     """
 
     head_prefix = "head."
+    # precision "auto" leaves it in fp32: bf16 autocast made it slower (pieflow.precision)
+    bf16_autocast_gains = False
 
     def __init__(
         self,

@@ -30,7 +30,10 @@ def set_precision(requested: str | None) -> str:
     setting = precision.use(requested)
     device = pick_device()
     resolved = precision.resolve(device)
-    logging.getLogger(__name__).info("precision %s: %s on %s", setting, resolved, device)
+    logging.getLogger(__name__).info(
+        "precision %s: %s on %s%s", setting, resolved, device,
+        " (for models that gain from it; the BiLSTM runs fp32)"
+        if setting == "auto" and resolved == "bf16" else "")
     return resolved
 
 

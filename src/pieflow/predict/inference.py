@@ -22,7 +22,7 @@ def predict_logits(
     model.eval()
     order = torch.argsort(data.lengths(), stable=True)
     chunks = []
-    with autocast(device):
+    with autocast(device, model=model):
         for batch in data.batches(batch_size, order):
             chunks.append(model(**model_inputs(batch, device)).float())
     logits = torch.cat(chunks).cpu() if chunks else torch.empty(len(data), 0)

@@ -123,7 +123,7 @@ def train_epochs(
         for step, indices in enumerate(batches, start=1):
             batch = data.batch(indices)
             labels = to_device(batch["labels"], device)
-            with autocast(device):
+            with autocast(device, model=model):
                 logits = model(**model_inputs(batch, device))
             logits = logits.float()
             loss = loss_per_example(logits, labels, data.kind).mean()
