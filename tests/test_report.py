@@ -24,6 +24,7 @@ FIGURES = {
     "class_accuracy.png": "Per-class accuracy by population",
     "pie_classes.png": "Which classes become PIEs?",
     "text_effects.png": "Text features of PIEs vs. non-PIEs",
+    "training_curve.png": "Training curves.",
 }
 TABLES = {
     "findings.html": "Findings",
@@ -36,6 +37,7 @@ TABLES = {
     "text_comparison.html": "Text comparison table",
     "pie_examples.html": "Example PIEs",
     "checks.html": "Data checks",
+    "training.html": "Training curves, as a table",
 }
 CATEGORIES = ["0. Findings", "1. Accuracy", "2. PIEs", "3. Null rate", "4. Difficulty (EL2N)",
               "5. Classes", "6. Text", "7. Example PIEs", "8. Data"]
@@ -100,7 +102,8 @@ def test_report_holds_every_figure_and_table_with_captions(report):
         assert "<table>" in view and "<th>" in view, name  # a tiny run may have no PIEs
     categories = {entry["job_properties"]["rule"] for entry in results.values()}
     assert {"summarise_accuracy", "summarise_pies", "summarise_null_rate",
-            "summarise_classes", "summarise_text", "summarise_pie_examples"} <= categories
+            "summarise_classes", "summarise_text", "summarise_pie_examples",
+            "summarise_training"} <= categories
     assert "what pruning does to individual examples" in html
 
 
