@@ -153,14 +153,13 @@ def useful_flops(config: dict) -> tuple[float, list[str]]:
                     share = min(1.0, method.calibration_examples / train.texts)
                     calibration += seeds * share * train.flops(params, 2)
             n_controls = sum(1 for c in controls if c.dataset == dataset and c.model == model)
-            if n_controls:
-                epochs += seeds * pieflow_config.control_prunes(config, model) * spec["epochs"]
+            control_epochs = (seeds * pieflow_config.control_prunes(config, model)
+                              * spec["epochs"] if n_controls else 0)
+            epochs += control_epochs
             training = epochs * train.flops(params, 6)
             # the training curve: dense and control runs score the validation split after
             # every epoch they train
-            curve_epochs = seeds * spec["epochs"] + (
-                seeds * pieflow_config.control_prunes(config, model) * spec["epochs"]
-                if n_controls else 0)
+            curve_epochs = seeds * spec["epochs"] + control_epochs
             curve = curve_epochs * splits["validation"].flops(params, 2)
             populations = 1 + len(cells) + n_controls
             predicted = seeds * populations * sum(splits[s].flops(params, 2)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from pieflow.analysis.job import summarise_training_job
 from pieflow.analysis.training import majority_shares, training_curves
+from pieflow.analysis.training_job import summarise_training_job
 
 
 def _history(method: str, seed: int, accuracies: list[float], first_epoch: int = 1,

@@ -29,6 +29,14 @@ FEW_PIES = 10
 MANY_TIES_SHARE = 0.05
 
 
+def majority_share(label_column: str) -> pl.Expr:
+    """``majority_share``: the share of the most frequent value of ``label_column`` (a
+    class, or a multi-hot label set) — the accuracy of always answering it, the floor of
+    the collapse rule."""
+    return (pl.col(label_column).value_counts(sort=True).first().struct.field("count")
+            / pl.len()).alias("majority_share")
+
+
 def collapse_rule(accuracy: str, majority: str = "majority_share") -> pl.Expr:
     """True where the mean accuracy ``accuracy`` is at most the majority share + margin."""
     return pl.col(accuracy) <= pl.col(majority) + COLLAPSE_MARGIN

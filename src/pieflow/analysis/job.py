@@ -28,7 +28,6 @@ from pieflow.analysis.plots.classes import plot_class_accuracy, plot_pie_classes
 from pieflow.analysis.plots.nullrate import plot_null_rate
 from pieflow.analysis.plots.pies import plot_el2n_bins, plot_pie_accuracy, plot_pie_share
 from pieflow.analysis.plots.text import plot_text_effects
-from pieflow.analysis.plots.training import plot_training_curves
 from pieflow.analysis.text import (
     dataset_text_features,
     text_comparison,
@@ -36,7 +35,6 @@ from pieflow.analysis.text import (
     with_token_counts,
 )
 from pieflow.analysis.tokens import token_counts
-from pieflow.analysis.training import majority_shares, training_curves
 from pieflow.analysis.views import write_table_view
 from pieflow.labels import LabelKind, label_kind
 
@@ -343,45 +341,3 @@ def summarise_pie_examples_job(pies: Sequence[str], cells: Sequence[Keys],
            "most (pruned_agreement, then dense_agreement): text, true label and both "
            "populations' modal labels.")
 
-
-# --------------------------------------------------------------------------------------
-# Training curves
-# --------------------------------------------------------------------------------------
-
-
-def summarise_training_job(histories: Sequence[str], seeds: Sequence[Keys],
-                           validation: Sequence[str], meta: Sequence[str],
-                           datasets: Sequence[str], outputs: Mapping[str, str]) -> None:
-    """Validation accuracy and training loss per epoch of the dense and control
-    populations, with each population's plateau judgement (``converged``).
-
-    ``seeds``: ``{"dataset", "model", "method", "seed"}`` of each history file;
-    ``validation`` and ``meta``: each dataset's validation split and metadata (the
-    majority-class floor is drawn for single-label datasets).
-    """
-    frames = [pl.read_parquet(path).drop("seed", strict=False).with_columns(
-        *(pl.lit(value).alias(key) for key, value in keys.items()))
-        for path, keys in zip(histories, seeds, strict=True)]
-    curves = training_curves(pl.concat(frames, how="diagonal_relaxed")) if frames else (
-        pl.DataFrame())
-    kinds = _label_kinds(meta, datasets)
-    labels = {dataset: pl.read_parquet(path, columns=["label"]).get_column("label")
-              for dataset, path in _by_dataset(validation, datasets).items()
-              if kinds[dataset] is LabelKind.SINGLE}
-    if curves.height:
-        curves = curves.join(majority_shares(labels), on="dataset", how="left")
-    _write(curves, outputs, "table", "Training curves",
-           "Per dataset × model × population (dense; the training-budget control, which "
-           "continues it) and epoch: validation accuracy (mean, standard deviation, "
-           "minimum and maximum over seeds), mean training and validation loss, and "
-           "converged: the last epoch's gain in mean validation accuracy over the best "
-           "earlier epoch (last_epoch_gain) is at most the seeds' standard deviation.")
-    plot_training_curves(curves, outputs["figure"])
-    dense = curves.filter(pl.col("method") == "dense") if curves.height else curves
-    for row in dense.group_by("dataset", "model", "converged", "last_epoch_gain"
-                              ).len().iter_rows(named=True):
-        log.info("%s · %s: dense %s (last epoch gain %s)", row["dataset"], row["model"],
-                 {True: "at a plateau", False: "still improving"}.get(row["converged"],
-                                                                      "not judged"),
-                 "n/a" if row["last_epoch_gain"] is None
-                 else f"{row['last_epoch_gain'] * 100:+.1f} pts")

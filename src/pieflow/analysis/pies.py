@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from pieflow.analysis.flags import collapse_rule, undertrained_rule
+from pieflow.analysis.flags import collapse_rule, majority_share, undertrained_rule
 from pieflow.labels import LabelKind
 
 EL2N_BINS = 20
@@ -54,8 +54,7 @@ def pie_summary(
         pl.col("is_pie").sum().alias("n_pies"),
         pl.col("is_pie").mean().alias("pie_share"),
         pl.col("tie").sum().alias("n_ties"),
-        (pl.col(kind.label_column).value_counts(sort=True).first().struct.field("count")
-         / pl.len()).alias("majority_share"),
+        majority_share(kind.label_column),
     )
     dense_acc = seed_accuracy_on(dense_predictions, pies, kind).rename(
         {**{c: f"dense_accuracy_{c}" for c in _SUBSETS}, "std_on_all": "dense_accuracy_std"})

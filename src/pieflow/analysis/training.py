@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import polars as pl
 
+from pieflow.analysis.flags import majority_share
+from pieflow.layout import DENSE
+
 POPULATION_KEYS = ["dataset", "model", "method"]
 CURVE_COLUMNS = ["train_loss", "val_accuracy", "val_loss"]
 
@@ -36,8 +39,7 @@ def training_curves(histories: pl.DataFrame) -> pl.DataFrame:
     frame = _without_inherited_epochs(frame)
     curves = frame.group_by(*POPULATION_KEYS, "epoch").agg(
         pl.col("seed").n_unique().alias("seeds"),
-        pl.col("steps").max().alias("steps") if "steps" in frame.columns
-        else pl.lit(None, dtype=pl.Int64).alias("steps"),
+        pl.col("steps").max(),
         pl.col("train_loss").mean().alias("train_loss_mean"),
         pl.col("train_loss").std().alias("train_loss_std"),
         pl.col("val_accuracy").mean().alias("val_accuracy_mean"),
@@ -51,10 +53,10 @@ def training_curves(histories: pl.DataFrame) -> pl.DataFrame:
 
 def _without_inherited_epochs(frame: pl.DataFrame) -> pl.DataFrame:
     """Drop from each non-dense population the epochs its dense seed already ran."""
-    dense_epochs = (frame.filter(pl.col("method") == "dense")
+    dense_epochs = (frame.filter(pl.col("method") == DENSE)
                     .group_by("dataset", "model").agg(pl.col("epoch").max().alias("_dense")))
     joined = frame.join(dense_epochs, on=["dataset", "model"], how="left")
-    keep = (pl.col("method") == "dense") | pl.col("_dense").is_null() | (
+    keep = (pl.col("method") == DENSE) | pl.col("_dense").is_null() | (
         pl.col("epoch") > pl.col("_dense"))
     return joined.filter(keep).drop("_dense")
 
@@ -84,7 +86,8 @@ def converged(curves: pl.DataFrame) -> pl.DataFrame:
 def majority_shares(labels: dict[str, pl.Series]) -> pl.DataFrame:
     """Per dataset, the validation share of its most frequent class (the accuracy of
     always answering it): the floor a trained population must clear."""
-    rows = [{"dataset": dataset, "majority_share": float(series.value_counts(sort=True)
-                                                        ["count"][0] / len(series))}
-            for dataset, series in labels.items() if len(series)]
-    return pl.DataFrame(rows, schema={"dataset": pl.String, "majority_share": pl.Float64})
+    frames = [pl.DataFrame({"label": series}).select(pl.lit(dataset).alias("dataset"),
+                                                     majority_share("label"))
+              for dataset, series in labels.items() if len(series)]
+    schema = {"dataset": pl.String, "majority_share": pl.Float64}
+    return pl.concat(frames).cast(schema) if frames else pl.DataFrame(schema=schema)
