@@ -110,7 +110,7 @@ def useful_flops(config: dict) -> tuple[float, list[str]]:
     """FLOPs of the model work the config asks for, and one line per model saying how."""
     from pieflow import config as pieflow_config
     from pieflow.data.prepare import load_dataset_from_config
-    from pieflow.labels import label_kind_of_split
+    from pieflow.labels import label_kind_of
     from pieflow.models.classifiers import build_model, load_tokenizer
     from pieflow.models.encoding import encode
     from pieflow.models.loading import adds_special_tokens
@@ -128,7 +128,7 @@ def useful_flops(config: dict) -> tuple[float, list[str]]:
             splits = {}
             for name, frame in data.splits.items():
                 encoded = encode(tokenizer, frame, spec["max_length"],
-                                 label_kind_of_split(frame), len(data.classes),
+                                 label_kind_of(frame), len(data.classes),
                                  special_tokens=adds_special_tokens(spec))
                 splits[name] = Split(int(encoded.lengths().sum()), len(encoded))
                 if name == "train":

@@ -29,7 +29,7 @@ from torch import nn
 from torch.nn.utils import prune
 
 from pieflow.labels import LabelKind
-from pieflow.prune.masks import (
+from pieflow.masks import (
     Masks,
     Scope,
     achieved_sparsity,
@@ -38,7 +38,8 @@ from pieflow.prune.masks import (
     next_masks,
     prunable_parameters,
 )
-from pieflow.train.loop import loss_per_example, make_optimizer
+from pieflow.models.forward import loss_per_example
+from pieflow.train.loop import make_optimizer
 
 T = TypeVar("T")
 

@@ -31,8 +31,8 @@ from bench_models import build_model
 from torch import nn
 
 from pieflow.labels import LabelKind
+from pieflow.masks import achieved_sparsity, prunable_parameters
 from pieflow.models.encoding import Encoded
-from pieflow.prune.masks import achieved_sparsity, prunable_parameters
 from pieflow.prune.methods import MethodSpec
 from pieflow.prune.posttraining import calibrate_for, prune_trained, quantize_weights
 from pieflow.train.loop import TrainState, make_optimizer, train_epochs

@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch import nn
 
-from pieflow.prune.masks import (
+from pieflow.masks import (
     achieved_sparsity,
     apply_masks,
     full_masks,
@@ -10,7 +10,7 @@ from pieflow.prune.masks import (
     next_masks,
     prunable_parameters,
 )
-from pieflow.prune.patterns import parse_pattern
+from pieflow.patterns import parse_pattern
 
 
 def test_layerwise_masks_hit_target_exactly_per_tensor():
@@ -100,7 +100,7 @@ def test_apply_masks_zeroes_in_place():
 
 def test_numpy_and_torch_selection_agree_including_ties():
     """The CPU fast path (NumPy) and the device path (torch.kthvalue) pick the same weights."""
-    from pieflow.prune.masks import _keep, _keep_numpy
+    from pieflow.masks import _keep, _keep_numpy
 
     gen = torch.Generator().manual_seed(3)
     for scores in (torch.rand(5000, generator=gen),

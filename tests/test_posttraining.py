@@ -10,11 +10,11 @@ import torch
 from conftest import encoded
 from torch import nn
 
+from pieflow.masks import achieved_sparsity, full_masks, next_masks, prunable_parameters
+from pieflow.patterns import NMPattern, parse_pattern
 from pieflow.prune.calibration import Calibration, LayerInputs, calibrate, linear_modules
-from pieflow.prune.masks import achieved_sparsity, full_masks, next_masks, prunable_parameters
 from pieflow.prune.methods import BUILTIN_METHODS, MethodSpec
 from pieflow.prune.obs import obs_sweep, sparsegpt_prune
-from pieflow.prune.patterns import NMPattern, parse_pattern
 from pieflow.prune.posttraining import prune_trained
 from pieflow.prune.schedules import run_pruning
 from pieflow.seeding import derive_seed

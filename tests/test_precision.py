@@ -10,9 +10,9 @@ import torch
 from conftest import encoded
 
 from pieflow import precision
+from pieflow.masks import full_masks, next_masks, prunable_parameters
 from pieflow.models.classifiers import build_model, trainable_state
 from pieflow.predict.inference import predict_logits
-from pieflow.prune.masks import full_masks, next_masks, prunable_parameters
 from pieflow.train.dense import train_dense
 from pieflow.train.loop import TrainState, make_optimizer, train_epochs
 

@@ -3,8 +3,8 @@ import torch
 from conftest import encoded
 
 import pieflow.prune.schedules as schedules
+from pieflow.masks import achieved_sparsity, prunable_parameters
 from pieflow.models.classifiers import build_model
-from pieflow.prune.masks import achieved_sparsity, prunable_parameters
 from pieflow.prune.methods import BUILTIN_METHODS, MethodSpec
 from pieflow.prune.schedules import run_pruning
 from pieflow.train.dense import train_dense
@@ -131,7 +131,7 @@ def test_late_rewinding_goes_back_to_the_dense_weights_after_that_epoch(bilstm_s
 @pytest.mark.parametrize("family", ["bert", "bilstm"])
 def test_pruned_weights_are_zero_after_every_optimiser_step(family, tiny_bert_spec,
                                                              bilstm_spec, tweets):
-    from pieflow.prune.masks import full_masks, next_masks
+    from pieflow.masks import full_masks, next_masks
     from pieflow.train.loop import TrainState, make_optimizer, train_epochs
 
     spec = spec_of(family, tiny_bert_spec, bilstm_spec)

@@ -113,7 +113,7 @@ def test_quantize_spec_refuses_bad_values():
 def test_int8_quant_only_on_a_bilstm_keeps_all_weights(bilstm_spec, tweets):
     from conftest import encoded
 
-    from pieflow.prune.masks import prunable_parameters
+    from pieflow.masks import prunable_parameters
     from pieflow.prune.methods import BUILTIN_METHODS
     from pieflow.prune.schedules import run_pruning
     from pieflow.train.dense import train_dense
@@ -138,7 +138,7 @@ def test_int8_quant_only_on_a_bilstm_keeps_all_weights(bilstm_spec, tweets):
 def test_quantization_follows_the_last_training_of_a_study_schedule(bilstm_spec, tweets):
     from conftest import encoded
 
-    from pieflow.prune.masks import prunable_parameters
+    from pieflow.masks import prunable_parameters
     from pieflow.prune.methods import MethodSpec
     from pieflow.prune.schedules import run_pruning
 

@@ -65,7 +65,7 @@ def test_pruned_weights_get_no_gradient_before_clipping(bilstm_spec, tweets, mon
     with a mask, the norm clipped is that of the unpruned weights' gradients."""
     from conftest import encoded
 
-    from pieflow.prune.masks import full_masks, next_masks, prunable_parameters
+    from pieflow.masks import full_masks, next_masks, prunable_parameters
     from pieflow.train import loop
 
     spec = dict(bilstm_spec, epochs=1)

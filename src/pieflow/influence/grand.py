@@ -23,7 +23,7 @@ from torch.func import functional_call, grad, vmap
 
 from pieflow.labels import LabelKind
 from pieflow.models.encoding import Encoded
-from pieflow.train.loop import loss_per_example, model_inputs
+from pieflow.models.forward import loss_per_example, model_inputs
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,9 @@ from pieflow.influence.el2n import el2n, forgetting_events
 from pieflow.influence.grand import grand_scores
 from pieflow.labels import label_kind
 from pieflow.models.classifiers import load_tokenizer
-from pieflow.models.loading import encode_split, load_model, pick_device
+from pieflow.models.loading import encode_frame, restore_model
 from pieflow.predict.inference import predict_logits
+from pieflow.runtime import pick_device
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ def forgetting_table(learning_paths: list[str]) -> pl.DataFrame:
 def influence_job(spec: dict[str, Any], seeds: list[int], early_checkpoints: list[str],
                   split_paths: dict[str, str], classes_path: str, meta_path: str,
                   dense_predictions: str, learning: list[str], output: str,
-                  grand: bool = True) -> None:
+                  grand: bool) -> None:
     """Per example: EL2N and GraNd from the dense early checkpoints (means over seeds;
     ``seeds`` aligned with ``early_checkpoints``), forgetting events over the dense runs'
     epochs (train split), and the final dense loss."""
@@ -50,13 +51,13 @@ def influence_job(spec: dict[str, Any], seeds: list[int], early_checkpoints: lis
     num_classes = len(io.read_json(classes_path))
     kind = label_kind(io.read_json(meta_path))
     tokenizer = load_tokenizer(spec)
-    batch_size = spec.get("predict_batch_size", 128)
+    batch_size = spec["predict_batch_size"]
     frames = []
     for split, path in split_paths.items():
-        data = encode_split(spec, tokenizer, path, kind, num_classes)
+        data = encode_frame(spec, tokenizer, pl.read_parquet(path), kind, num_classes)
         scores, norms = [], []
         for seed, ckpt in zip(seeds, early_checkpoints, strict=True):
-            model = load_model(spec, num_classes, seed, ckpt, device)
+            model = restore_model(spec, num_classes, seed, io.load_tensors(ckpt), device)
             logits = predict_logits(model, data, batch_size, device)
             scores.append(el2n(logits, data.labels, kind))
             if grand:

@@ -9,8 +9,8 @@ from torch import nn
 
 from pieflow.labels import f1_per_class
 from pieflow.models.encoding import Encoded
+from pieflow.models.forward import loss_per_example, model_inputs
 from pieflow.precision import autocast
-from pieflow.train.loop import loss_per_example, model_inputs
 
 
 @torch.inference_mode()

@@ -10,8 +10,9 @@ import polars as pl
 
 from pieflow import io
 from pieflow.labels import LabelKind, label_kind
+from pieflow.masks import achieved_sparsity, prunable_parameters
 from pieflow.models.classifiers import load_tokenizer
-from pieflow.models.loading import encode_split, load_model, pick_device
+from pieflow.models.loading import encode_frame, restore_model
 from pieflow.predict.inference import (
     multi_label_prediction_frame,
     predict_logits,
@@ -19,7 +20,7 @@ from pieflow.predict.inference import (
     tune_threshold,
 )
 from pieflow.predict.metrics import metrics_frame
-from pieflow.prune.masks import achieved_sparsity, prunable_parameters
+from pieflow.runtime import pick_device
 
 log = logging.getLogger(__name__)
 
@@ -36,14 +37,14 @@ def predict_job(spec: dict[str, Any], prunable: str, seeds: list[int], checkpoin
     num_classes = len(io.read_json(classes_path))
     kind = label_kind(io.read_json(meta_path))
     tokenizer = load_tokenizer(spec)
-    encoded = {split: encode_split(spec, tokenizer, path, kind, num_classes)
+    encoded = {split: encode_frame(spec, tokenizer, pl.read_parquet(path), kind, num_classes)
                for split, path in split_paths.items()}
-    tuning = (encode_split(spec, tokenizer, validation_path, kind, num_classes)
+    tuning = (encode_frame(spec, tokenizer, pl.read_parquet(validation_path), kind, num_classes)
               if kind is LabelKind.MULTI else None)
-    batch_size = spec.get("predict_batch_size", 128)
+    batch_size = spec["predict_batch_size"]
     frames, sparsities = [], []
     for seed, path in zip(seeds, checkpoints, strict=True):
-        model = load_model(spec, num_classes, seed, path, device)
+        model = restore_model(spec, num_classes, seed, io.load_tensors(path), device)
         sparsity = achieved_sparsity(prunable_parameters(model, prunable).values())
         record = {"seed": seed, "sparsity": sparsity}
         if tuning is not None:

@@ -22,8 +22,8 @@ import torch
 from torch import nn
 
 from pieflow.models.encoding import Encoded
+from pieflow.models.forward import model_inputs
 from pieflow.seeding import derive_seed, generator
-from pieflow.train.loop import model_inputs
 
 CALIBRATION_PURPOSE = "calibration"
 

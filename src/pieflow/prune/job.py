@@ -15,11 +15,12 @@ import torch
 
 from pieflow import io
 from pieflow.labels import label_kind
-from pieflow.models.classifiers import trainable_state
-from pieflow.models.loading import encode_for, pick_device
+from pieflow.models.classifiers import load_tokenizer, trainable_state
+from pieflow.models.loading import encode_frame
 from pieflow.prune.methods import MethodSpec
 from pieflow.prune.schedules import run_pruning
-from pieflow.train.job import history_frame, resume_dense
+from pieflow.runtime import pick_device
+from pieflow.train.dense import history_frame, resume_dense
 
 log = logging.getLogger(__name__)
 
@@ -46,14 +47,17 @@ def prune_job(spec: dict[str, Any], method: dict[str, Any], sparsity_percent: in
     post-training methods continue from them), or None."""
     device = pick_device()
     num_classes = len(io.read_json(classes_path))
-    data = encode_for(spec, train_path, label_kind(io.read_json(meta_path)), num_classes)
+    data = encode_frame(spec, load_tokenizer(spec), pl.read_parquet(train_path),
+                        label_kind(io.read_json(meta_path)), num_classes)
     method_spec = MethodSpec(**method)
     resumed = None
     if method_spec.starts_from_dense:
         if not dense:
             raise ValueError(f"{method_spec.schedule} pruning needs the dense checkpoint of "
                              "the same seed")
-        resumed = resume_dense(spec, num_classes, seed, dense, device)
+        resumed = resume_dense(spec, num_classes, seed, io.load_tensors(dense["model"]),
+                               io.load_tensors(dense["optimizer"]),
+                               pl.read_parquet(dense["history"]), device)
     started = time.perf_counter()
     run = run_pruning(spec, method_spec, sparsity_percent / 100, data, num_classes, seed,
                       device, dense=resumed, prunable=prunable)

@@ -6,12 +6,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import polars as pl
 import torch
 from torch import nn
 
 from pieflow.models.classifiers import build_model
 from pieflow.models.encoding import Encoded
-from pieflow.train.loop import TrainState, make_optimizer, train_epochs
+from pieflow.models.loading import restore_model
+from pieflow.train.loop import TrainState, load_optimizer_tensors, make_optimizer, train_epochs
 
 
 @dataclass
@@ -52,3 +54,22 @@ def train_dense(
     if not early:  # el2n_epoch beyond the run: the final model is the latest we have
         keep_early(snapshot_at := state.steps_done)
     return DenseRun(model=model, state=state, early_state=early)
+
+
+def resume_dense(spec: dict[str, Any], num_classes: int, seed: int,
+                 weights: dict[str, torch.Tensor], optimizer: dict[str, torch.Tensor],
+                 history: pl.DataFrame, device: torch.device) -> tuple[nn.Module, TrainState]:
+    """A dense seed after its E epochs, with its optimiser state and history: where
+    iterative pruning and the control continue (identical to training straight on)."""
+    model = restore_model(spec, num_classes, seed, weights, device)
+    state = TrainState(make_optimizer(model, spec["lr"]), epochs_done=spec["epochs"])
+    load_optimizer_tensors(state.optimizer, model, optimizer)
+    state.history = history.drop("seed").to_dicts()
+    state.steps_done = state.history[-1]["steps"] if state.history else 0
+    return model, state
+
+
+def history_frame(state: TrainState, seed: int) -> pl.DataFrame:
+    """Per epoch of one seed (``history.parquet``): the training loss, and the validation
+    accuracy and loss where the run measured them (dense and control runs)."""
+    return pl.DataFrame(state.history).with_columns(pl.lit(seed).alias("seed"))

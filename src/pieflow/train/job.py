@@ -14,26 +14,22 @@ from pieflow import io
 from pieflow.labels import label_kind
 from pieflow.models.classifiers import load_tokenizer, trainable_state
 from pieflow.models.encoding import Encoded
-from pieflow.models.loading import encode_split, load_model, pick_device
+from pieflow.models.forward import is_correct, loss_per_example
+from pieflow.models.loading import encode_frame
 from pieflow.predict.inference import predict_logits
-from pieflow.train.dense import train_dense
+from pieflow.runtime import pick_device
+from pieflow.train.dense import history_frame, resume_dense, train_dense
 from pieflow.train.loop import (
-    TrainState,
-    is_correct,
-    load_optimizer_tensors,
-    loss_per_example,
-    make_optimizer,
     optimizer_tensors,
     train_epochs,
 )
 
 log = logging.getLogger(__name__)
 
-
-def history_frame(state: TrainState, seed: int) -> pl.DataFrame:
-    """Per epoch of one seed (``history.parquet``): the training loss, and the validation
-    accuracy and loss where the run measured them (dense and control runs)."""
-    return pl.DataFrame(state.history).with_columns(pl.lit(seed).alias("seed"))
+# Validation examples per forward pass while recording the training curve. Not the config's
+# predict_batch_size: that is an inference key, and training's params (which retrain on
+# any change) leave it out; the curve's numbers do not depend on it.
+CURVE_BATCH_SIZE = 128
 
 
 def validation_scores(model: torch.nn.Module, data: Encoded, batch_size: int,
@@ -49,8 +45,8 @@ def _encode_train_and_validation(spec: dict[str, Any], train_path: str,
                                  num_classes: int) -> tuple[Encoded, Encoded | None]:
     kind = label_kind(io.read_json(meta_path))
     tokenizer = load_tokenizer(spec)
-    data = encode_split(spec, tokenizer, train_path, kind, num_classes)
-    validation = (encode_split(spec, tokenizer, validation_path, kind, num_classes)
+    data = encode_frame(spec, tokenizer, pl.read_parquet(train_path), kind, num_classes)
+    validation = (encode_frame(spec, tokenizer, pl.read_parquet(validation_path), kind, num_classes)
                   if validation_path else None)
     return data, validation
 
@@ -77,8 +73,7 @@ def train_dense_job(spec: dict[str, Any], seed: int, train_path: str, classes_pa
     started = time.perf_counter()
     log.info("training dense seed %d on %d examples (%s, %d epochs)", seed, len(data),
              device, spec["epochs"])
-    batch = spec.get("predict_batch_size", 128)
-    evaluate = ((lambda model: validation_scores(model, validation, batch, device))
+    evaluate = ((lambda model: validation_scores(model, validation, CURVE_BATCH_SIZE, device))
                 if validation is not None else None)
     run = train_dense(spec, data, num_classes, seed, device, evaluate=evaluate)
     io.save_tensors(trainable_state(run.model), outputs["model"])
@@ -87,18 +82,6 @@ def train_dense_job(spec: dict[str, Any], seed: int, train_path: str, classes_pa
     io.write_parquet(history_frame(run.state, seed), outputs["history"])
     io.write_parquet(learning_frame(run.state.learned, data), outputs["learning"])
     log.info("done in %.1f s", time.perf_counter() - started)
-
-
-def resume_dense(spec: dict[str, Any], num_classes: int, seed: int, dense: dict[str, str],
-                 device: torch.device) -> tuple[torch.nn.Module, TrainState]:
-    """A dense seed after its E epochs, with its optimiser state and history: where
-    iterative pruning and the control continue (identical to training straight on)."""
-    model = load_model(spec, num_classes, seed, dense["model"], device)
-    state = TrainState(make_optimizer(model, spec["lr"]), epochs_done=spec["epochs"])
-    load_optimizer_tensors(state.optimizer, model, io.load_tensors(dense["optimizer"]))
-    state.history = pl.read_parquet(dense["history"]).drop("seed").to_dicts()
-    state.steps_done = state.history[-1]["steps"] if state.history else 0
-    return model, state
 
 
 def train_control_job(spec: dict[str, Any], prunes: int, seed: int, train_path: str,
@@ -111,14 +94,15 @@ def train_control_job(spec: dict[str, Any], prunes: int, seed: int, train_path: 
     num_classes = len(io.read_json(classes_path))
     data, validation = _encode_train_and_validation(spec, train_path, validation_path,
                                                     meta_path, num_classes)
-    model, state = resume_dense(spec, num_classes, seed, dense, device)
-    batch = spec.get("predict_batch_size", 128)
+    model, state = resume_dense(spec, num_classes, seed, io.load_tensors(dense["model"]),
+                                io.load_tensors(dense["optimizer"]),
+                                pl.read_parquet(dense["history"]), device)
     started = time.perf_counter()
     log.info("control seed %d: %d more epochs after the dense %d (%s)", seed,
              prunes * spec["epochs"], spec["epochs"], device)
     train_epochs(model, data, state, seed=seed, epochs=prunes * spec["epochs"],
                  batch_size=spec["batch_size"], device=device,
-                 on_epoch=((lambda: validation_scores(model, validation, batch, device))
+                 on_epoch=((lambda: validation_scores(model, validation, CURVE_BATCH_SIZE, device))
                            if validation is not None else None))
     io.save_tensors(trainable_state(model), outputs["model"])
     io.write_parquet(history_frame(state, seed), outputs["history"])

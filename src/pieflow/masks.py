@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from pieflow.prune.patterns import UNSTRUCTURED, nm_keep, parse_pattern
+from pieflow.patterns import UNSTRUCTURED, nm_keep, parse_pattern
 
 Masks = dict[str, torch.Tensor]
 PrunableSet = Literal["default", "study"]
