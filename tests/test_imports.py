@@ -20,7 +20,7 @@ from pieflow.diff.paired import paired_table
 from pieflow.diff.pies import pie_table
 from pieflow.diff.populations import paired_populations
 from pieflow.imports.difficulty import FROM_ANSWERS, FROM_PROBABILITIES, final_difficulty
-from pieflow.imports.formats import PredictionsError
+from pieflow.imports.files import PredictionsError
 from pieflow.imports.job import import_dataset_job, import_predictions_job
 from pieflow.imports.reading import class_names, indexed, prediction_rows, read_population
 from pieflow.imports.validation import check_population

@@ -31,8 +31,10 @@ class LabelKind(StrEnum):
         return (pl.col(self.pred_column) == pl.col(self.label_column)).cast(pl.Float64)
 
 
-def label_kind_of_split(frame: pl.DataFrame) -> LabelKind:
-    """The kind of a normalised split frame: used when a dataset is prepared, never later."""
+def label_kind_of(frame: pl.DataFrame) -> LabelKind:
+    """The kind of a frame of labels — a split being prepared, rows being imported: a
+    ``labels`` column (multi-hot or index lists) makes it multi-label. The one place the
+    kind is read from column names; once a dataset is prepared, ``meta.json`` says it."""
     return LabelKind.MULTI if "labels" in frame.columns else LabelKind.SINGLE
 
 

@@ -27,6 +27,7 @@ import polars as pl
 
 from pieflow.data.origin import Origin, examples_have
 from pieflow.data.splits import SPLITS, DataError, Dataset
+from pieflow.labels import LabelKind, label_kind_of
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +41,9 @@ FEW_TRAIN_EXAMPLES = 5
 
 def label_counts(frame: pl.DataFrame, classes: Sequence[str]) -> dict[str, int]:
     """Examples per class (multi-label: an example counts once for each of its classes)."""
-    column = "labels" if "labels" in frame.columns else "label"
-    values = frame.get_column(column)
-    if column == "labels":
+    kind = label_kind_of(frame)
+    values = frame.get_column(kind.label_column)
+    if kind is LabelKind.MULTI:
         values = values.explode().drop_nulls()
     counts = dict(values.value_counts().iter_rows())
     return {name: int(counts.get(i, 0)) for i, name in enumerate(classes)}
@@ -55,7 +56,7 @@ def check_dataset(dataset: Dataset) -> list[str]:
         _refuse_small_split(dataset.splits[split], origins[split])
     train_counts = label_counts(dataset.splits["train"], dataset.classes)
     _refuse_single_class(train_counts, dataset.splits["train"].height, origins["train"])
-    if "label" in dataset.splits["train"].columns:
+    if label_kind_of(dataset.splits["train"]) is LabelKind.SINGLE:
         _refuse_classes_missing_from_train(dataset, train_counts)
     warnings = [
         *_case_variants(dataset.classes, origins["train"]),

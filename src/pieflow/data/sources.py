@@ -1,5 +1,6 @@
 """External datasets — Hugging Face hub ids and local CSV / JSONL / Parquet files —
-normalised into pieflow's schema through ``datasets.load_dataset``.
+normalised into pieflow's schema through ``datasets.load_dataset`` (sources ``hub`` and
+``files``). A reader module: it loads what its config entry names.
 
 One code path for both: a hub id (``stanfordnlp/snli``) and a local folder shaped like
 the hub repository go through the same ``load_dataset`` call, which is how the tests

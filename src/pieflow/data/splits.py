@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from pieflow.data.origin import Origin, examples_have
+from pieflow.labels import LabelKind, label_kind_of
 
 SPLITS = ("train", "validation", "test")
 
@@ -93,8 +94,9 @@ def normalise(frame: pl.DataFrame, num_classes: int, where: Origin | str) -> pl.
     source rows; this is the last line, and the only one for prepared Parquet folders.
     """
     origin = where if isinstance(where, Origin) else Origin(dataset="", split="", source=where)
-    multi_label = "labels" in frame.columns
-    label_column = "labels" if multi_label else "label"
+    kind = label_kind_of(frame)
+    multi_label = kind is LabelKind.MULTI
+    label_column = kind.label_column
     missing = {"example_id", "text", label_column} - set(frame.columns)
     if missing:
         raise DataError(f"{_where(origin)}: missing columns {sorted(missing)}")

@@ -1,4 +1,5 @@
-"""Static word vectors from a GloVe-format text file, restricted to a dataset's words.
+"""Static word vectors from a GloVe-format text file, restricted to a dataset's words (a
+reader module: it streams the GloVe file its rule names).
 
 GloVe 840B is 5.6 GB of text for 2.2M words; no job should hold all of it. The
 ``prepare_vectors`` rule streams the file once per dataset and model, keeps the vectors

@@ -18,17 +18,16 @@ import polars as pl
 
 from pieflow import io
 from pieflow.imports.difficulty import final_difficulty
-from pieflow.imports.formats import PredictionsError
+from pieflow.imports.files import PredictionsError
 from pieflow.imports.reading import (
     SPLITS,
     class_names,
     indexed,
-    kind_of,
     prediction_rows,
     read_population,
 )
 from pieflow.imports.validation import check_covers, check_labels, check_population, check_within
-from pieflow.labels import LabelKind, label_kind
+from pieflow.labels import LabelKind, label_kind, label_kind_of
 from pieflow.predict.metrics import metrics_frame
 
 log = logging.getLogger(__name__)
@@ -46,7 +45,7 @@ def import_dataset_job(entries: Sequence[Mapping[str, Any]], outputs: Mapping[st
     if len(given) > 1:
         raise PredictionsError("imported entries " + ", ".join(e["name"] for e in entries)
                                + " give different classes; give one list (or none)")
-    kinds = {kind_of(frame) for frame in frames}
+    kinds = {label_kind_of(frame) for frame in frames}
     if len(kinds) > 1:
         raise PredictionsError("imported entries " + ", ".join(e["name"] for e in entries)
                                + " mix single-label and multi-label files")
@@ -117,9 +116,9 @@ def import_predictions_job(reading: Mapping[str, Any], where: str, paths: Sequen
     if reading.get("classes") and list(reading["classes"]) != names:
         raise PredictionsError(f"{where}: classes {list(reading['classes'])} differ from the "
                                f"dataset's ({names}, {classes})")
-    if kind_of(frame) is not kind:
+    if label_kind_of(frame) is not kind:
         raise PredictionsError(f"{where}: the dataset is {kind}-label, the files are "
-                               f"{kind_of(frame)}-label")
+                               f"{label_kind_of(frame)}-label")
     frame = indexed(frame, names)
     check_labels(frame)
     data = pl.concat([pl.read_parquet(path, columns=["example_id", kind.label_column])

@@ -24,7 +24,7 @@ import math
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from pieflow.imports.formats import PredictionsError
+from pieflow.imports.files import PredictionsError
 from pieflow.imports.spec import LM_EVAL_SCORES
 
 # Keys of a document that usually hold its question, tried in this order.

@@ -15,8 +15,9 @@ import numpy as np
 import polars as pl
 from scipy.special import logsumexp
 
-from pieflow.imports.formats import PredictionsError, read_file, rows_text
-from pieflow.labels import LabelKind
+from pieflow.imports.files import PredictionsError, rows_text
+from pieflow.imports.formats import read_file
+from pieflow.labels import LabelKind, label_kind_of
 
 SPLITS = ("train", "validation", "test")
 
@@ -66,10 +67,6 @@ def read_population(paths: Sequence[str], seeds: Sequence[int | None],
     return pl.concat(frames)
 
 
-def kind_of(frame: pl.DataFrame) -> LabelKind:
-    return LabelKind.MULTI if "labels" in frame.columns else LabelKind.SINGLE
-
-
 def class_names(frames: Sequence[pl.DataFrame], given: Sequence[str] | None,
                 fmt: str) -> list[str]:
     """``classes`` as given; else class names in sorted order, where labels are names;
@@ -78,7 +75,7 @@ def class_names(frames: Sequence[pl.DataFrame], given: Sequence[str] | None,
         return list(given)
     frame = pl.concat([f.select("_file", "_row", "logits", *_label_columns(f))
                        for f in frames], how="vertical_relaxed")
-    if kind_of(frames[0]) is LabelKind.MULTI:
+    if label_kind_of(frames[0]) is LabelKind.MULTI:
         width = int(frame.select(pl.col("labels").list.len().max()).item() or 0)
         return [str(c) for c in range(width)]
     if frame.schema["label"] == pl.String:
@@ -93,14 +90,14 @@ def class_names(frames: Sequence[pl.DataFrame], given: Sequence[str] | None,
 
 
 def _label_columns(frame: pl.DataFrame) -> list[pl.Expr]:
-    names = ("labels", "preds") if "labels" in frame.columns else ("label", "pred")
-    return [pl.col(name) for name in names]
+    kind = label_kind_of(frame)
+    return [pl.col(kind.label_column), pl.col(kind.pred_column)]
 
 
 def indexed(frame: pl.DataFrame, classes: Sequence[str]) -> pl.DataFrame:
     """Labels and predictions as class indices: names are looked up in ``classes``;
     integers are indices, unless every class name is an integer (then they are names)."""
-    if kind_of(frame) is LabelKind.MULTI:
+    if label_kind_of(frame) is LabelKind.MULTI:
         for column in ("labels", "preds"):
             fail(frame, pl.col(column).list.len() != len(classes),
                  f"column {column!r}: not a multi-hot list of the {len(classes)} classes")
@@ -124,7 +121,7 @@ def prediction_rows(frame: pl.DataFrame, num_classes: int, fmt: str) -> pl.DataF
     """The tidy ``predictions.parquet`` rows of an indexed population: ``logits`` padded
     with −∞ to the classes (lm-eval: documents with fewer choices) and the ``loss``
     (cross-entropy; multi-label: BCE averaged over classes), both null without logits."""
-    kind = kind_of(frame)
+    kind = label_kind_of(frame)
     logits = pl.col("logits")
     has_logits = frame.get_column("logits").null_count() < frame.height
     if has_logits:

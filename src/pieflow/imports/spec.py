@@ -11,7 +11,7 @@ the rules read it): no polars, no torch.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,17 +101,16 @@ class ImportSpec:
                 "text_field": self.text_field, "score": self.score,
                 "classes": list(self.classes) if self.classes else None}
 
-    def has_texts(self) -> bool:
+    def has_texts(self, columns_of: Callable[[str], list[str]]) -> bool:
         """Whether the examples' texts can be read: lm-eval samples carry each document;
         a ``texts`` file gives them for any format; a table may have a ``text`` column
-        (its first dense file's header says)."""
+        (its first dense file's header says: ``columns_of`` reads it, the import formats'
+        reader :func:`pieflow.imports.files.table_columns`, so this module reads nothing)."""
         if self.format == "lm-eval" or self.texts:
             return True
         if self.format == "table":
-            from pieflow.imports.formats import table_columns
-
             try:
-                return "text" in table_columns(self.dense.files[0].path)
+                return "text" in columns_of(self.dense.files[0].path)
             except Exception:  # noqa: BLE001 (an unreadable file: import_dataset says why)
                 return False
         return False

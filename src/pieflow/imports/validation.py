@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from pieflow.imports.formats import PredictionsError, location, rows_text
+from pieflow.imports.files import PredictionsError, location, rows_text
 from pieflow.imports.reading import fail
+from pieflow.labels import label_kind_of
 
 KEY = ["split", "example_id"]
 _SHOWN = 5
@@ -23,7 +24,7 @@ def _ids(values: list[int]) -> str:
 
 
 def label_column(frame: pl.DataFrame) -> str:
-    return "labels" if "labels" in frame.columns else "label"
+    return label_kind_of(frame).label_column
 
 
 def check_population(frame: pl.DataFrame, where: str) -> None:
