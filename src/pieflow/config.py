@@ -1,19 +1,35 @@
-"""The config check (schema, then :mod:`pieflow.config_checks`) and the per-rule views
-of the config.
+"""The config check (schema, then :mod:`pieflow.config_checks`), the per-rule views of
+the config, and the command line check ``python -m pieflow.config FILE…``.
 
 Each rule receives only the parameters it uses (``training_params``, ``inference_params``,
 …), so Snakemake's params rerun-trigger reruns exactly the cells a change affects: a new
 BiLSTM learning rate retrains BiLSTM cells and no encoder cell.
+
+The top of the config modules: :mod:`pieflow.config_errors` (messages, YAML, schema) <
+:mod:`pieflow.config_checks` < this module; none of them imports this one.
 """
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Sequence
 from typing import Any
 
-# ConfigError lives in config_errors (light to import); pieflow.config.ConfigError is it.
-from pieflow.config_errors import ConfigError, schema_problems, summary
+from pieflow.config_checks import grid_problems, model_spec, problems
+from pieflow.config_errors import (
+    ConfigError,
+    load_yaml,
+    schema_problems,
+    summary,
+    with_schema_defaults,
+)
+from pieflow.imports.files import table_columns
 from pieflow.imports.spec import ImportSpec, import_specs
-from pieflow.layout import CONTROL, DENSE, VECTORS_DIR, Cell, fill
+from pieflow.layout import CONTROL, DENSE, Cell
+from pieflow.prune.methods import BUILTIN_METHODS, MethodSpec
+
+# ConfigError lives in config_errors (light to import) and model_spec in config_checks
+# (its checks need it); pieflow.config.ConfigError and pieflow.config.model_spec are them.
 
 # Keys of a model entry that shape its weights (any change retrains it).
 _TRAINING_KEYS = ("family", "pretrained", "revision", "vectors", "hidden_size", "trust_remote_code",
@@ -28,14 +44,29 @@ def check_config(config: dict[str, Any], schema: str | None = None) -> None:
     lines, each ``<key path>: <what is wrong>``. First the schema (``schema``: its path;
     default: the repository's ``workflow/schemas/config.schema.yaml``), then what a
     schema cannot express (:mod:`pieflow.config_checks`): names, files and folders,
-    keys that do not apply, epochs. Call it before Snakemake's ``validate`` fills in the
-    schema's defaults."""
-    from pieflow import config_checks
-
-    found = (schema_problems(config, schema) or config_checks.grid_problems(config)
-             or config_checks.problems(with_grid_defaults(config)))
+    keys that do not apply, epochs, on a copy with the schema's defaults filled in.
+    Call it before Snakemake's ``validate`` (whose messages are less readable)."""
+    found = (schema_problems(config, schema) or grid_problems(config)
+             or problems(with_grid_defaults(with_schema_defaults(config, schema))))
     if found:
         raise ConfigError(summary(found)) from None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m pieflow.config FILE…``: check config files one by one outside
+    Snakemake (each as a whole config, as with ``--configfile FILE
+    --replace-workflow-config``; e.g. one Snakemake cannot read, since it loads those
+    before the Snakefile runs). Exit status 1 if any is refused."""
+    status = 0
+    for path in argv if argv is not None else sys.argv[1:]:
+        try:
+            check_config(load_yaml(path))
+        except ConfigError as err:
+            print(f"{path}: refused\n{err}", file=sys.stderr)
+            status = 1
+        else:
+            print(f"{path}: ok")
+    return status
 
 
 # A config of imported predictions only has no trained grid; these stand in for its keys.
@@ -56,8 +87,6 @@ def seeds(config: dict[str, Any]) -> list[int]:
 def method_sparsities(config: dict[str, Any], method: str, sparsities: list[int]) -> list[int]:
     """The sparsities a method runs at: the configured list, or the one its pattern or
     quantization fixes (2:4 → 50, quantization alone → 0) whatever the list says."""
-    from pieflow.prune.methods import MethodSpec
-
     fixed = MethodSpec(**method_params(config, method)).fixed_sparsity
     return [int(s) for s in sparsities] if fixed is None else [fixed]
 
@@ -94,8 +123,6 @@ def control_cells(config: dict[str, Any]) -> list[Cell]:
 def control_prunes(config: dict[str, Any], model: str) -> int:
     """Prunes of the model's iterative schedules: the control trains (prunes + 1)·E
     epochs. Methods with different numbers of prunes share the longest budget."""
-    from pieflow.prune.methods import MethodSpec
-
     return max(MethodSpec(**method_params(config, name)).prunes
                for name in iterative_methods(config, model))
 
@@ -106,21 +133,15 @@ def uses_vector_file(config: dict[str, Any], model: str) -> bool:
     return spec["family"] == "bilstm" and spec.get("vectors", "embedded") != "embedded"
 
 
-def model_spec(config: dict[str, Any], dataset: str, model: str) -> dict[str, Any]:
-    """A model's entry with its ``per_dataset`` overrides for ``dataset`` applied (the
-    study tuned epochs, learning rate and batch size per dataset)."""
-    spec = {k: v for k, v in config["models"][model].items() if k != "per_dataset"}
-    spec.update((config["models"][model].get("per_dataset") or {}).get(dataset, {}))
-    spec.setdefault("max_length", config["datasets"][dataset].get("max_length", 128))
-    return spec
-
-
 def _model_view(config: dict[str, Any], dataset: str, model: str, keys) -> dict[str, Any]:
     spec = model_spec(config, dataset, model)
-    view = {key: spec[key] for key in keys if key in spec}
-    if uses_vector_file(config, model):
-        view["word_vectors"] = fill(VECTORS_DIR, dataset=dataset, model=model)
-    return view
+    return {key: spec[key] for key in keys if key in spec}
+
+
+def dataset_params(config: dict[str, Any], dataset: str) -> dict[str, Any]:
+    """Rule prepare_dataset: the dataset's entry less ``max_length``, which only the
+    models read (a new max_length re-tokenises; it does not re-prepare the data)."""
+    return {k: v for k, v in config["datasets"][dataset].items() if k != "max_length"}
 
 
 def training_params(config: dict[str, Any], dataset: str, model: str) -> dict[str, Any]:
@@ -133,8 +154,6 @@ def inference_params(config: dict[str, Any], dataset: str, model: str) -> dict[s
 
 def method_params(config: dict[str, Any], method: str) -> dict[str, Any]:
     """The full definition of a method, built-in or user-declared, as plain values."""
-    from pieflow.prune.methods import BUILTIN_METHODS
-
     definitions = config.get("method_definitions") or {}
     if method in definitions:
         return dict(definitions[method])
@@ -148,8 +167,6 @@ def is_iterative(config: dict[str, Any], method: str) -> bool:
 def compression_kinds(config: dict[str, Any]) -> dict[str, str]:
     """Method → kind of compression (``pruning during training``, ``post-training
     pruning``, ``quantization``, …) for every population of the config, for the tables."""
-    from pieflow.prune.methods import MethodSpec
-
     methods = {m for spec in config["models"].values()
                for m in spec.get("methods", config["methods"])}
     kinds = {DENSE: "none (dense)", CONTROL: "none (training-budget control)"}
@@ -189,7 +206,7 @@ def datasets_with_texts(config: dict[str, Any]) -> list[str]:
     for spec in import_specs(config):
         entries.setdefault(spec.dataset, []).append(spec)
     return [*config["datasets"], *(d for d in imported_only_datasets(config)
-                                   if all(s.has_texts() for s in entries[d]))]
+                                   if all(s.has_texts(table_columns) for s in entries[d]))]
 
 
 def import_dataset_params(config: dict[str, Any], dataset: str) -> list[dict[str, Any]]:
@@ -217,3 +234,7 @@ def import_cell_params(config: dict[str, Any], cell: Cell) -> dict[str, Any]:
 def starts_from_dense(config: dict[str, Any], method: str) -> bool:
     """Iterative and post-training methods continue from the trained dense seed."""
     return method_params(config, method)["schedule"] in ("iterative", "post_training")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

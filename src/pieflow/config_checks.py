@@ -3,6 +3,12 @@
 Each check yields one line per problem, ``<key path>: <what is wrong>``. They assume a
 config the schema accepts (:func:`pieflow.config.check_config` runs the schema first).
 Relative paths are read from the working directory, as the jobs read them.
+
+Layering: :mod:`pieflow.config_errors` (messages, YAML, schema) < this module (which
+also asks ``pieflow.prune.methods`` and ``pieflow.imports.checks``) <
+:mod:`pieflow.config` (the check as a whole, and the per-rule views); nothing here
+imports :mod:`pieflow.config`. A method definition's rules are ``MethodSpec``'s own
+(:func:`pieflow.prune.methods.definition_problems`): this module only says where.
 """
 
 from __future__ import annotations
@@ -15,7 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from pieflow.config_errors import did_you_mean
+from pieflow.imports import checks as import_checks
 from pieflow.layout import CONTROL, DENSE
+from pieflow.prune.methods import BUILTIN_METHODS, MethodSpec, definition_problems
 
 # Keys each dataset source reads (pieflow.data.prepare / pieflow.data.sources); every
 # source also reads source, max_examples and max_length.
@@ -39,8 +47,6 @@ _HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)?
 def problems(config: dict[str, Any]) -> list[str]:
     """Every problem of a config the schema accepts, its grid keys filled in
     (:func:`pieflow.config.with_grid_defaults`)."""
-    from pieflow.imports import checks as import_checks
-
     found: list[str] = []
     for check in (_method_definitions, _method_lists, _calibrated_methods, _splits,
                   _datasets, _models, _epochs, import_checks.problems):
@@ -67,27 +73,7 @@ def grid_problems(config: dict[str, Any]) -> list[str]:
 # --------------------------------------------------------------------------------------
 
 
-def known_scores() -> list[str]:
-    """Scores a method definition may name: ``pieflow.prune.scores.SCORES``, and the
-    post-training solvers and ``none`` (quantization only) where pieflow has them."""
-    from pieflow.prune import methods
-    from pieflow.prune.scores import SCORES
-
-    known = set(SCORES)
-    try:
-        from pieflow.prune.obs import SOLVERS
-    except ImportError:
-        SOLVERS = {}
-    known |= set(SOLVERS)
-    if hasattr(methods, "NO_PRUNING"):
-        known.add(methods.NO_PRUNING)
-    return sorted(known)
-
-
 def _method_definitions(config: dict[str, Any]) -> Iterator[str]:
-    from pieflow.prune.methods import BUILTIN_METHODS, MethodSpec
-
-    scores = known_scores()
     for name, definition in (config.get("method_definitions") or {}).items():
         where = f"method_definitions.{name}"
         if name in BUILTIN_METHODS:
@@ -95,42 +81,12 @@ def _method_definitions(config: dict[str, Any]) -> Iterator[str]:
                    f"name (e.g. {name}-mine)")
         elif name in (DENSE, CONTROL):
             yield f"{where}: {name!r} names an unpruned population; choose another name"
-        elif definition["score"] not in scores:
-            score = definition["score"]
-            yield (f"{where}.score: unknown score {score!r}" + (
-                did_you_mean(score, scores) or f"; known scores: {', '.join(scores)}"))
         else:
-            found = list(_keys_that_do_not_apply(where, definition))
-            yield from found
-            try:
-                if not found:  # MethodSpec's own rules (patterns, quantization, …)
-                    MethodSpec(**definition)
-            except (TypeError, ValueError) as err:
-                yield f"{where}: {err}"
-
-
-def _keys_that_do_not_apply(where: str, definition: dict[str, Any]) -> Iterator[str]:
-    schedule = definition["schedule"]
-    iterative = schedule == "iterative"
-    rewinds = definition.get("after_prune") == "rewind"
-    if not iterative and rewinds:
-        yield (f"{where}.after_prune: 'rewind' needs schedule: iterative (schedule "
-               f"{schedule} prunes once: there is nothing to rewind)")
-    for key in ("prunes", "rewind_epoch"):
-        if key in definition and not iterative:
-            yield f"{where}.{key}: applies only to schedule: iterative"
-    if "recover_epochs" in definition and schedule != "post_training":
-        yield f"{where}.recover_epochs: applies only to schedule: post_training"
-    if "rewind_epoch" in definition and iterative and not rewinds:
-        yield f"{where}.rewind_epoch: applies only to after_prune: rewind"
-    for key in ("impact_batches", "impact_batch_size"):
-        if key in definition and definition["score"] != "impact":
-            yield f"{where}.{key}: applies only to score: impact"
+            for problem in definition_problems(definition):
+                yield f"{where}.{problem}" if problem.key else f"{where}: {problem}"
 
 
 def _method_lists(config: dict[str, Any]) -> Iterator[str]:
-    from pieflow.prune.methods import BUILTIN_METHODS
-
     known = list(BUILTIN_METHODS) + list(config.get("method_definitions") or {})
     lists = [("methods", config["methods"])] + [
         (f"models.{model}.methods", spec["methods"])
@@ -146,8 +102,6 @@ def _method_lists(config: dict[str, Any]) -> Iterator[str]:
 def _calibrated_methods(config: dict[str, Any]) -> Iterator[str]:
     """Wanda, SparseGPT and GPTQ read the inputs of Linear layers: a BiLSTM's LSTM
     matrices and the study's LayerNorm gains have none."""
-    from pieflow.prune.methods import BUILTIN_METHODS, MethodSpec
-
     definitions = config.get("method_definitions") or {}
     for model, spec in config["models"].items():
         for method in spec.get("methods", config["methods"]):
@@ -163,7 +117,7 @@ def _calibrated_methods(config: dict[str, Any]) -> Iterator[str]:
                 yield (f"models.{model}: method {method!r} reads the inputs of Linear "
                        "layers, which a BiLSTM's LSTM weights have none of; use a "
                        "magnitude method (e.g. mag-pt, mag-pt-2of4, int8) for it")
-            elif config.get("prunable", "default") == "study":
+            elif config["prunable"] == "study":
                 yield (f"prunable: study holds LayerNorm gains, which method {method!r} "
                        "(it reads the inputs of Linear layers) cannot prune; use "
                        "prunable: default for it")
@@ -249,6 +203,17 @@ def _hub_reference(where: str, ref: str, kind: str) -> Iterator[str]:
 # --------------------------------------------------------------------------------------
 
 
+def model_spec(config: dict[str, Any], dataset: str, model: str) -> dict[str, Any]:
+    """A model's entry with its ``per_dataset`` overrides for ``dataset`` applied (the
+    study tuned epochs, learning rate and batch size per dataset); also
+    ``pieflow.config.model_spec``, the view the jobs get."""
+    spec = {k: v for k, v in config["models"][model].items() if k != "per_dataset"}
+    spec.update((config["models"][model].get("per_dataset") or {}).get(dataset, {}))
+    if "max_length" in config["datasets"][dataset]:  # always, once validate() filled it
+        spec.setdefault("max_length", config["datasets"][dataset]["max_length"])
+    return spec
+
+
 def _models(config: dict[str, Any]) -> Iterator[str]:
     for name, spec in config["models"].items():
         where = f"models.{name}"
@@ -285,8 +250,6 @@ def _pretrained(where: str, spec: dict[str, Any]) -> Iterator[str]:
 def _epochs(config: dict[str, Any]) -> Iterator[str]:
     """``el2n_epoch`` within the model's epochs, ``rewind_epoch`` before them, for every
     dataset (``per_dataset`` may change either)."""
-    from pieflow.config import model_spec
-
     definitions = config.get("method_definitions") or {}
     for model, entry in config["models"].items():
         overrides = entry.get("per_dataset") or {}

@@ -6,14 +6,16 @@ Snakemake's own messages for both are long (the whole schema of the offending en
 vague ("Config file is not valid JSON or YAML"), so pieflow checks first: the YAML of the
 config files (``check_yaml_files``, from the Snakefile) and the schema
 (``schema_problems``, from :func:`pieflow.config.check_config`). Light on purpose: no
-torch, only ``yaml`` and ``jsonschema``.
+torch, only ``yaml`` and ``jsonschema``; the lowest of the config modules, it imports no
+other pieflow module (:mod:`pieflow.config_checks` and :mod:`pieflow.config` build on it).
 
-``python -m pieflow.config_errors FILE…`` checks config files outside Snakemake (e.g. a
+``python -m pieflow.config FILE…`` checks config files outside Snakemake (e.g. a
 ``--configfile`` that Snakemake cannot read: it loads those before the Snakefile runs).
 """
 
 from __future__ import annotations
 
+import copy
 import difflib
 import functools
 import os
@@ -163,6 +165,18 @@ def _validator(schema_path: str):
     return strict(yaml.safe_load(Path(schema_path).read_text(encoding="utf-8")))
 
 
+def with_schema_defaults(config: dict[str, Any],
+                         schema: str | Path | None = None) -> dict[str, Any]:
+    """A copy of ``config`` with the schema's defaults of top-level keys filled in, as
+    Snakemake's ``validate`` will fill them: the checks after the schema read the values
+    the rules will see, and every default is stated once, in the schema. (Defaults of
+    nested keys are left out: the checks ask whether such a key was given at all.)"""
+    properties = _validator(str(schema or SCHEMA)).schema.get("properties", {})
+    defaults = {key: copy.deepcopy(value["default"]) for key, value in properties.items()
+                if isinstance(value, dict) and "default" in value}
+    return {**defaults, **config}
+
+
 def schema_problems(config: Any, schema: str | Path | None = None) -> list[str]:
     """Every schema error of ``config`` as one readable line, most useful first."""
     validator = _validator(str(schema or SCHEMA))
@@ -266,29 +280,5 @@ def _type_problem(value: Any, expected: str | list[str], key: str) -> str:
     return f"{value!r} is not {words.get(expected, expected)}"
 
 
-# --------------------------------------------------------------------------------------
-# Command line
-# --------------------------------------------------------------------------------------
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Check config files one by one (each as a whole config, as with
-    ``--configfile FILE --replace-workflow-config``). Exit status 1 if any is refused."""
-    # Through pieflow.config: run as ``-m``, this module is ``__main__``, a second copy.
-    from pieflow.config import ConfigError, check_config
-    from pieflow.config_errors import load_yaml
-
-    status = 0
-    for path in argv if argv is not None else sys.argv[1:]:
-        try:
-            check_config(load_yaml(path))
-        except ConfigError as err:
-            print(f"{path}: refused\n{err}", file=sys.stderr)
-            status = 1
-        else:
-            print(f"{path}: ok")
-    return status
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+if __name__ == "__main__":  # the file checker needs the whole check: pieflow.config
+    sys.exit("the config file check is now: python -m pieflow.config FILE…")

@@ -2,20 +2,69 @@
 
 The study's eight methods and the post-training ones are entries of ``BUILTIN_METHODS``;
 ``config.yaml`` may declare more under ``method_definitions`` with the same keys, no code
-needed: ``MethodSpec(**definition)`` takes the plain dict the config holds.
+needed: ``MethodSpec(**definition)`` takes the plain dict the config holds, and
+:func:`definition_problems` says what is wrong with one (the config check shows it).
+What each score needs is its entry in ``prune.scores.SCORES``, never a name here.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from collections.abc import Mapping
+from dataclasses import MISSING, dataclass, fields
 from typing import Any, Literal
 
-from pieflow.prune.patterns import UNSTRUCTURED, parse_pattern
+from pieflow.patterns import UNSTRUCTURED, parse_pattern
 from pieflow.prune.quantize import QuantizeSpec
+from pieflow.prune.scores import NO_PRUNING, SCORES, Score, option_owners, unknown_score
 
 Schedule = Literal["iterative", "at_init", "post_training"]
 AfterPrune = Literal["continue", "rewind"]
-NO_PRUNING = "none"  # the score of a quantization-only method
+
+
+class MethodError(ValueError):
+    """A method pieflow refuses. ``key``: the key at fault, which the message starts
+    with (the config check shows it as ``method_definitions.<name>.<key>: …``), or None
+    when the message names what is wrong itself."""
+
+    def __init__(self, message: str, key: str | None = None) -> None:
+        super().__init__(f"{key}: {message}" if key else message)
+        self.key = key
+
+
+def keys_not_applying(score: str, schedule: str, after_prune: str) -> dict[str, str]:
+    """Keys that mean nothing for a method of this score, schedule and after_prune, each
+    with where it applies (``prunes`` → ``applies only to schedule: iterative``)."""
+    out: dict[str, str] = {}
+    if schedule != "iterative":
+        out["prunes"] = out["rewind_epoch"] = "applies only to schedule: iterative"
+    elif after_prune != "rewind":
+        out["rewind_epoch"] = "applies only to after_prune: rewind"
+    if schedule != "post_training":
+        out["recover_epochs"] = "applies only to schedule: post_training"
+    for key, owners in option_owners().items():
+        if score not in owners:
+            out[key] = f"applies only to score: {' / '.join(owners)}"
+    return out
+
+
+def definition_problems(definition: Mapping[str, Any]) -> list[MethodError]:
+    """What is wrong with a method definition as a config holds it (plain values, keys
+    left out taking their defaults): every key set that does not apply, then the first
+    rule of :class:`MethodSpec` the other keys break. Empty if it defines a method."""
+    score = definition.get("score")
+    if "score" in definition and score != NO_PRUNING and score not in SCORES:
+        return [MethodError(unknown_score(score), "score")]
+    not_applying = keys_not_applying(score, definition.get("schedule"),
+                                     definition.get("after_prune", "continue"))
+    found = [MethodError(reason, key) for key, reason in not_applying.items()
+             if key in definition]
+    try:
+        MethodSpec(**{k: v for k, v in definition.items() if k not in not_applying})
+    except MethodError as err:
+        found.append(err)
+    except (TypeError, ValueError) as err:  # keys the schema refuses first
+        found.append(MethodError(str(err)))
+    return found
 
 
 @dataclass(frozen=True)
@@ -34,11 +83,16 @@ class MethodSpec:
     ``post_training`` compresses the trained dense seed once; ``recover_epochs`` then
     fine-tunes with the masks kept. ``pattern``: ``unstructured`` or ``N:M``, which fixes
     the sparsity at 1 − N/M. ``calibration_examples``: training examples whose
-    activations Wanda, SparseGPT and GPTQ read. ``quantize``: a :class:`QuantizeSpec` (or
-    its dict), applied after the last training; score ``none`` quantizes only.
+    activations calibrated scores (Wanda, SparseGPT) and GPTQ read. ``quantize``: a
+    :class:`QuantizeSpec` (or its dict), applied after the last training; score ``none``
+    quantizes only.
+
+    What a score needs (calibration, scope ``layer``, its own keys) comes from its entry
+    in ``prune.scores.SCORES``. A key that does not apply must keep its default; every
+    refusal is a :class:`MethodError`.
     """
 
-    score: str  # a name in scores.SCORES or obs.SOLVERS, or "none"
+    score: str  # a name in scores.SCORES, or "none"
     schedule: Schedule
     after_prune: AfterPrune = "continue"
     scope: Literal["layer", "global"] = "layer"
@@ -52,65 +106,78 @@ class MethodSpec:
     quantize: QuantizeSpec | None = None
 
     def __post_init__(self) -> None:
-        from pieflow.prune.obs import SOLVERS
-        from pieflow.prune.scores import CALIBRATED_SCORES, SCORES
-
-        known = {*SCORES, *SOLVERS, NO_PRUNING}
-        if self.score not in known:
-            raise ValueError(f"unknown score {self.score!r}; known scores: "
-                             f"{', '.join(sorted(known))}")
+        if self.score != NO_PRUNING and self.score not in SCORES:
+            raise MethodError(unknown_score(self.score), "score")
         if self.schedule not in ("iterative", "at_init", "post_training"):
-            raise ValueError(f"unknown schedule {self.schedule!r} (expected 'iterative', "
-                             "'at_init' or 'post_training')")
+            raise MethodError(f"unknown schedule {self.schedule!r} (expected "
+                              "'iterative', 'at_init' or 'post_training')")
         if self.after_prune not in ("continue", "rewind"):
-            raise ValueError(f"unknown after_prune {self.after_prune!r}")
+            raise MethodError(f"unknown after_prune {self.after_prune!r}")
         if self.scope not in ("layer", "global"):
-            raise ValueError(f"unknown scope {self.scope!r}")
+            raise MethodError(f"unknown scope {self.scope!r}")
         if isinstance(self.quantize, dict):
             try:
                 object.__setattr__(self, "quantize", QuantizeSpec(**self.quantize))
             except TypeError as err:
-                raise ValueError(f"quantize: {err}") from err
+                raise MethodError(str(err), "quantize") from err
+            except ValueError as err:  # names quantize.<key> itself
+                raise MethodError(str(err)) from err
         elif self.quantize is not None and not isinstance(self.quantize, QuantizeSpec):
-            raise ValueError(f"quantize must be a mapping or null, got {self.quantize!r}")
-        if self.schedule == "post_training":
-            self._check_post_training()
-        else:
-            if self.prunes is None:
-                object.__setattr__(self, "prunes", 3)
-            if self.score in (*CALIBRATED_SCORES, *SOLVERS, NO_PRUNING):
-                raise ValueError(f"score {self.score!r} needs schedule 'post_training' (it "
-                                 "compresses a trained model once)")
-            if self.recover_epochs:
-                raise ValueError("recover_epochs is for schedule 'post_training'")
+            raise MethodError(f"must be a mapping or null, got {self.quantize!r}", "quantize")
+        if self.prunes is None:
+            object.__setattr__(self, "prunes", self._implied_prunes)
+        self._check_keys_apply()
         if self.prunes < 1:
-            raise ValueError("prunes must be at least 1")
+            raise MethodError("prunes must be at least 1")
         if self.rewind_epoch < 0:
-            raise ValueError("rewind_epoch must be 0 (initialisation) or a later epoch")
-        nm = parse_pattern(self.pattern)
-        if nm is not None and self.scope != "layer":
-            raise ValueError(f"pattern {self.pattern!r} is per group of weights: use "
-                             "scope 'layer'")
-        if nm is not None and self.score == NO_PRUNING:
-            raise ValueError("score 'none' prunes nothing, so it takes no pattern")
-        if self.score in ("wanda", *SOLVERS) and self.scope != "layer":
-            raise ValueError(f"score {self.score!r} compares weights within a layer: use "
-                             "scope 'layer'")
-        if self.calibration_examples < 1:
-            raise ValueError("calibration_examples must be at least 1")
-
-    def _check_post_training(self) -> None:
-        if self.after_prune != "continue" or self.rewind_epoch:
-            raise ValueError("post_training prunes a trained model once: after_prune "
-                             "'rewind' and rewind_epoch mean nothing there")
-        if self.prunes not in (None, 1):
-            raise ValueError("post_training prunes once: leave prunes out")
-        object.__setattr__(self, "prunes", 1)
+            raise MethodError("rewind_epoch must be 0 (initialisation) or a later epoch")
         if self.recover_epochs < 0:
-            raise ValueError("recover_epochs must be 0 or more")
-        if self.score == NO_PRUNING and self.quantize is None:
-            raise ValueError("score 'none' without quantize compresses nothing (that is "
-                             "the dense model)")
+            raise MethodError("recover_epochs must be 0 or more")
+        self._check_score_fits()
+        if self.calibration_examples < 1:
+            raise MethodError("calibration_examples must be at least 1")
+
+    @property
+    def _implied_prunes(self) -> int:
+        # at_init prunes once too, but has always been recorded as 3 (Snakemake params)
+        return 1 if self.schedule == "post_training" else 3
+
+    def _check_keys_apply(self) -> None:
+        if self.after_prune == "rewind" and self.schedule != "iterative":
+            raise MethodError(f"'rewind' needs schedule: iterative (schedule {self.schedule} "
+                              "prunes once: there is nothing to rewind)", "after_prune")
+        for key, reason in keys_not_applying(self.score, self.schedule,
+                                             self.after_prune).items():
+            unset = self._implied_prunes if key == "prunes" else _DEFAULTS[key]
+            if getattr(self, key) != unset:
+                raise MethodError(reason, key)
+
+    def _check_score_fits(self) -> None:
+        entry = self.score_entry
+        if self.schedule != "post_training" and (entry is None or entry.calibrated):
+            why = ("it compresses a trained model once" if entry is None
+                   else "it reads calibration activations of a trained model")
+            raise MethodError(f"score {self.score!r} needs schedule 'post_training' ({why})")
+        if entry is None and self.quantize is None:
+            raise MethodError("score 'none' without quantize compresses nothing (that is "
+                              "the dense model)")
+        try:
+            nm = parse_pattern(self.pattern)
+        except ValueError as err:  # names the pattern itself
+            raise MethodError(str(err)) from err
+        if nm is not None and self.scope != "layer":
+            raise MethodError(f"pattern {self.pattern!r} is per group of weights: use "
+                              "scope 'layer'")
+        if nm is not None and entry is None:
+            raise MethodError("score 'none' prunes nothing, so it takes no pattern")
+        if entry is not None and entry.layer_only and self.scope != "layer":
+            raise MethodError(f"score {self.score!r} compares weights within a layer: "
+                              "use scope 'layer'")
+
+    @property
+    def score_entry(self) -> Score | None:
+        """The score's registry entry (what it needs); None for ``none``."""
+        return None if self.score == NO_PRUNING else SCORES[self.score]
 
     @property
     def total_epoch_multiple(self) -> int:
@@ -133,13 +200,11 @@ class MethodSpec:
 
     @property
     def needs_calibration(self) -> bool:
-        """Reads activations of Linear inputs (Wanda, SparseGPT, GPTQ): undefined for
-        LSTM weights and LayerNorm gains."""
-        from pieflow.prune.obs import SOLVERS
-        from pieflow.prune.scores import CALIBRATED_SCORES
-
+        """Reads activations of Linear inputs (a calibrated score such as Wanda or
+        SparseGPT, or GPTQ): undefined for LSTM weights and LayerNorm gains."""
         gptq = self.quantize is not None and self.quantize.scheme == "gptq"
-        return gptq or self.score in (*CALIBRATED_SCORES, *SOLVERS)
+        entry = self.score_entry
+        return gptq or (entry is not None and entry.calibrated)
 
     def check_sparsity(self, target: float) -> None:
         """Refuse a target (share 0–1) the method cannot reach exactly."""
@@ -169,6 +234,7 @@ class MethodSpec:
         return out
 
 
+_DEFAULTS = {f.name: f.default for f in fields(MethodSpec) if f.default is not MISSING}
 _INT4 = {"bits": 4, "group_size": 128}
 
 BUILTIN_METHODS: dict[str, MethodSpec] = {

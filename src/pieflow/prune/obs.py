@@ -23,7 +23,7 @@ from typing import Protocol
 
 import torch
 
-from pieflow.prune.patterns import NMPattern, as_groups, drop_lowest_per_group
+from pieflow.patterns import NMPattern, as_groups, drop_lowest_per_group
 
 BLOCK = 128
 DAMP = 0.01  # λ = 1 % of the mean of diag(H)
@@ -138,8 +138,9 @@ def sparsegpt_prune(weight: torch.Tensor, hessian: torch.Tensor, target: float,
     return obs_sweep(weight, hessian, target=target, pattern=pattern)
 
 
-# Pruning methods that rewrite the remaining weights rather than score them: a name here
-# is a valid ``score`` of a post-training method beside ``scores.SCORES``.
+# Pruning methods that rewrite the remaining weights rather than score them, each
+# (weight, Hessian, target, pattern) → (new weight, keep). ``prune.scores`` registers
+# every one as a score (``solver=True``): its entry there says what it needs.
 SOLVERS: dict[str, Callable[..., tuple[torch.Tensor, torch.Tensor]]] = {
     "sparsegpt": sparsegpt_prune,
 }

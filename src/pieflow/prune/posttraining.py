@@ -10,29 +10,26 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from pieflow.masks import Masks, apply_masks, full_masks
 from pieflow.models.encoding import Encoded
+from pieflow.patterns import parse_pattern
 from pieflow.prune.calibration import Calibration, calibrate
-from pieflow.prune.masks import Masks, apply_masks, full_masks, next_masks
-from pieflow.prune.methods import NO_PRUNING, MethodSpec
-from pieflow.prune.obs import SOLVERS
-from pieflow.prune.patterns import drop_lowest_per_group, parse_pattern
+from pieflow.prune.methods import MethodSpec
 from pieflow.prune.quantize import QuantizeSpec, gptq_quantize, rtn_quantize
-from pieflow.prune.scores import CALIBRATED_SCORES, SCORES, ScoreContext
-
-# Scores compared within each output row, every row losing the same share (Sun et al.
-# found this beats a per-tensor threshold for Wanda); the others compare per tensor.
-PER_ROW_SCORES = frozenset({"wanda"})
+from pieflow.prune.scores import ScoreContext, choose_masks
 
 
 def pruning_reads_activations(method: MethodSpec) -> bool:
-    """Wanda and SparseGPT choose the mask from calibration activations."""
-    return method.score in CALIBRATED_SCORES or method.score in SOLVERS
+    """A calibrated score (Wanda, SparseGPT) chooses the mask from activations."""
+    entry = method.score_entry
+    return entry is not None and entry.calibrated
 
 
 def needs_hessians(method: MethodSpec) -> bool:
     """SparseGPT and GPTQ need H = XᵀX; Wanda only the input norms."""
     gptq = method.quantize is not None and method.quantize.scheme == "gptq"
-    return gptq or method.score in SOLVERS
+    entry = method.score_entry
+    return gptq or (entry is not None and entry.hessians)
 
 
 def calibrate_for(model: nn.Module, params: dict[str, torch.Tensor], method: MethodSpec,
@@ -58,26 +55,24 @@ def prune_trained(model: nn.Module, params: dict[str, torch.Tensor], method: Met
     pattern; returns the masks, already applied in place.
 
     Unstructured counts are exact: round(target·numel) per tensor (``layer`` scope), or
-    round(target·in) per output row for Wanda. SparseGPT also rewrites the kept weights.
+    round(target·in) per output row for a per-row score (Wanda). A solver (SparseGPT)
+    also rewrites the kept weights.
     """
     masks = full_masks(params)
     nm = parse_pattern(method.pattern)
-    if method.score == NO_PRUNING or (target == 0 and nm is None):
+    score = method.score_entry
+    if score is None or (target == 0 and nm is None):
         return masks
-    if method.score in SOLVERS:
-        solve = SOLVERS[method.score]
+    if score.solver:
         for name, param in params.items():
-            new, keep = solve(param, _hessian(calibration, name), target, nm)
+            new, keep = score.function(param, _hessian(calibration, name), target, nm)
             param.copy_(new)
             masks[name] = keep
     else:
-        context = ScoreContext(model, params, data, method, seed, 1, device, calibration)
-        scores = SCORES[method.score](context)
-        if nm is None and method.score in PER_ROW_SCORES:
-            masks = {name: drop_lowest_per_group(s, round(target * s.shape[-1]))
-                     for name, s in scores.items()}
-        else:
-            masks = next_masks(scores, masks, target, method.scope, method.pattern)
+        context = ScoreContext(model, params, data, method.as_params(), seed, 1, device,
+                               calibration)
+        masks = choose_masks(score, score.function(context), masks, target, method.scope,
+                             method.pattern)
     apply_masks(params, masks)
     return masks
 

@@ -15,27 +15,26 @@ from typing import Any
 import torch
 from torch import nn
 
-from pieflow.models.classifiers import build_model
-from pieflow.models.encoding import Encoded
-from pieflow.prune.calibration import Calibration, linear_modules
-from pieflow.prune.masks import (
+from pieflow.masks import (
     Masks,
     achieved_sparsity,
     apply_masks,
     full_masks,
     iterative_targets,
-    next_masks,
     prunable_parameters,
 )
+from pieflow.models.classifiers import build_model
+from pieflow.models.encoding import Encoded
+from pieflow.patterns import check_pattern_fits, parse_pattern
+from pieflow.prune.calibration import Calibration, linear_modules
 from pieflow.prune.methods import NO_PRUNING, MethodSpec
-from pieflow.prune.patterns import check_pattern_fits, parse_pattern
 from pieflow.prune.posttraining import (
     calibrate_for,
     prune_trained,
     pruning_reads_activations,
     quantize_weights,
 )
-from pieflow.prune.scores import SCORES, ScoreContext
+from pieflow.prune.scores import ScoreContext, choose_masks
 from pieflow.train.loop import TrainState, make_optimizer, train_epochs
 
 log = logging.getLogger(__name__)
@@ -179,10 +178,11 @@ def _train_and_prune(spec: dict[str, Any], method: MethodSpec, target_sparsity: 
     if method.after_prune == "rewind":
         initial = rewind_point(spec, data, num_classes, seed, device, method.rewind_epoch)
     masks = run.masks
+    score, options = method.score_entry, method.as_params()
     for round_, target in enumerate(targets, start=1):
-        scores = SCORES[method.score](ScoreContext(model, params, data, method, seed, round_,
-                                                   device))
-        masks = next_masks(scores, masks, target, method.scope, method.pattern)
+        scores = score.function(ScoreContext(model, params, data, options, seed, round_,
+                                             device))
+        masks = choose_masks(score, scores, masks, target, method.scope, method.pattern)
         if initial is not None:
             _rewind(model, initial)
             state.optimizer = make_optimizer(model, spec["lr"])
