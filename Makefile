@@ -1,6 +1,6 @@
 # Two commands set everything up on a fresh machine:
 #   make run    install into .venv, then run the default workflow (snakemake --cores 2)
-#   make test   install into .venv (with test tools), then run the test suite
+#   make test   install into .venv (with test tools), lint, then run the test suite
 # GPU users: install the torch build for your CUDA into .venv first (or set TORCH=...);
 # an importable torch is kept as it is.
 
@@ -34,7 +34,7 @@ $(SLURM_PLUGIN)/.installed: | $(VENV)/.installed
 	  "snakemake-executor-plugin-slurm>=1.0" snakemake-executor-plugin-slurm-jobstep
 	touch $@
 
-test: install $(SLURM_PLUGIN)/.installed
+test: lint $(SLURM_PLUGIN)/.installed
 	bash tests/install_system_packages.sh || echo "no Chromium: the report test will skip"
 	bash tests/slurm/install_slurm.sh || echo "SLURM unavailable: the slurm tests will skip"
 	$(BIN)/python -m pytest

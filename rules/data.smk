@@ -17,7 +17,7 @@ rule prepare_dataset:
     conda:
         "../envs/pieflow.yaml"
     params:
-        spec=lambda wildcards: config["datasets"][wildcards.dataset],
+        spec=lambda wildcards: pieflow_config.dataset_params(config, wildcards.dataset),
     script:
         "../workflow/scripts/prepare_dataset.py"
 

@@ -19,6 +19,6 @@ rule score_influence:
         spec=inference_params,
         splits=config["splits"],
         seeds=SEEDS,
-        grand=lambda wildcards: config["models"][wildcards.model].get("grand", True),
+        grand=lambda wildcards: config["models"][wildcards.model]["grand"],
     script:
         "../workflow/scripts/score_influence.py"

@@ -19,6 +19,6 @@ rule predict_cell:
         spec=inference_params,
         splits=config["splits"],
         seeds=SEEDS,
-        prunable=config.get("prunable", "default"),
+        prunable=config["prunable"],
     script:
         "../workflow/scripts/predict_cell.py"

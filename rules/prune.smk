@@ -23,6 +23,6 @@ rule prune_model:
     params:
         spec=training_params,
         method=method_params,
-        prunable=config.get("prunable", "default"),
+        prunable=config["prunable"],
     script:
         "../workflow/scripts/prune_model.py"
