@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import numpy as np
 import polars as pl
 import pytest
+from matplotlib.figure import Figure
 from prediction_frames import multi_label_predictions, single_label_predictions
 
 from pieflow.analysis import classes, examples, flags, text, tokens
-from pieflow.analysis.pies import pie_summary
+from pieflow.analysis.cells import cell_name, noted_cells
+from pieflow.analysis.pies import EARLY_CHECKPOINT, difficulty_source, pie_summary
+from pieflow.analysis.plots import accuracy as accuracy_plots
+from pieflow.analysis.plots import classes as class_plots
+from pieflow.analysis.plots import nullrate as null_rate_plots
+from pieflow.analysis.plots import pies as pie_plots
+from pieflow.analysis.plots import text as text_plots
+from pieflow.analysis.plots import training as training_plots
+from pieflow.analysis.plots.common import empty_figure
 from pieflow.analysis.views import table_view_html
 from pieflow.labels import LabelKind
 
@@ -176,6 +186,32 @@ def test_accuracy_with_flags_judges_dense_by_the_same_rule():
     assert flagged["undertrained"].to_list() == [True, None, False, False]
 
 
+def test_with_flags_unless_empty_keeps_a_table_without_rows_as_it_is():
+    summary = pl.DataFrame({"dataset": ["d"], "model": ["m"], "method": ["imp"],
+                            "sparsity": [50], "split": ["test"], "collapsed": [True],
+                            "undertrained": [False]})
+    assert flags.with_flags_unless_empty(pl.DataFrame(), summary).columns == []
+    table = pl.DataFrame({"dataset": ["d"], "model": ["m"], "method": ["imp"],
+                          "sparsity": [50], "split": ["test"]})
+    assert flags.with_flags_unless_empty(table, summary).equals(
+        flags.with_flags(table, summary))
+
+
+def test_difficulty_source_defaults_to_the_early_checkpoint():
+    assert difficulty_source(None) == EARLY_CHECKPOINT
+    assert difficulty_source(pl.Series([], dtype=pl.String)) == EARLY_CHECKPOINT
+    assert difficulty_source(pl.Series(["final answers", "final answers"])) == "final answers"
+
+
+def test_cells_are_named_with_their_notes():
+    table = pl.DataFrame({"dataset": ["d", "d"], "model": ["m", "m"], "method": ["imp", "q"],
+                          "sparsity": [50, 0], "split": ["test", "test"],
+                          "note": [None, "imported without a null rate"]})
+    assert cell_name("d", "m", "imp", 50, "test") == "d · m imp 50 % (test)"
+    assert noted_cells(table) == " d · m q 0 % (test): imported without a null rate."
+    assert noted_cells(table.drop("note")) == ""
+
+
 def _seed_predictions(correct_per_seed: list[int], n: int = 10) -> pl.DataFrame:
     """Seed s right on its first ``correct_per_seed[s]`` of ``n`` examples (labels 0, 1, …)."""
     return pl.DataFrame([
@@ -329,3 +365,75 @@ def test_table_view_escapes_text_and_shades_flagged_rows():
     assert "A &lt;title&gt;" in page and "t.parquet" in page
     long = table_view_html(pl.DataFrame({"a": list(range(10))}), "t", max_rows=3)
     assert "first 3 of 10 rows" in long and long.count("<tr>") == 4  # header + 3
+
+
+# --------------------------------------------------------------------------------------
+# Figures: returned (titled), never written
+# --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """The figures these tests draw are never written (nor closed by a job)."""
+    yield
+    plt.close("all")
+
+
+def _title(figure: Figure) -> str:
+    return figure.get_suptitle()
+
+
+def test_empty_figure_says_why_there_is_nothing_to_show():
+    figure = empty_figure("Loss by EL2N", "no test results")
+    assert isinstance(figure, Figure)
+    assert _title(figure) == "Loss by EL2N"
+    assert [t.get_text() for t in figure.axes[0].texts] == ["no test results"]
+    assert not figure.axes[0].axison
+
+
+EMPTY_PLOTS = {
+    "accuracy": (accuracy_plots.plot_accuracy, "test accuracy"),
+    "pie_share": (pie_plots.plot_pie_share, "PIEs on the test split"),
+    "pie_accuracy": (pie_plots.plot_pie_accuracy, "Accuracy on PIEs"),
+    "el2n": (pie_plots.plot_el2n_bins, "Loss by EL2N"),
+    "null_rate": (null_rate_plots.plot_null_rate, "PIEs vs. the null"),
+    "class_accuracy": (class_plots.plot_class_accuracy, "Per-class accuracy"),
+    "pie_classes": (class_plots.plot_pie_classes, "PIE classes"),
+    "text": (text_plots.plot_text_effects, "Text features of PIEs"),
+}
+
+
+@pytest.mark.parametrize("name", EMPTY_PLOTS)
+def test_every_plot_of_a_table_without_test_rows_returns_a_figure_saying_so(name):
+    plot, title = EMPTY_PLOTS[name]
+    only_train = pl.DataFrame({"split": ["train"], "null_mean": [0.1]})
+    figure = plot(only_train)
+    assert isinstance(figure, Figure)
+    assert _title(figure) == title
+    assert [t.get_text() for t in figure.axes[0].texts] == ["no test results"]
+
+
+def test_training_curves_of_no_population_return_a_figure_saying_so():
+    figure = training_plots.plot_training_curves(pl.DataFrame())
+    assert _title(figure) == "Training curves"
+    assert [t.get_text() for t in figure.axes[0].texts] == ["no trained populations"]
+
+
+def test_accuracy_figure_has_one_titled_panel_per_dataset_and_model():
+    table = pl.DataFrame({
+        "dataset": ["d"] * 4 + ["e"] * 2, "model": ["m"] * 6,
+        "method": ["dense", "imp", "imp", "control", "dense", "imp"],
+        "sparsity": [0, 50, 90, 0, 0, 50], "split": ["test"] * 6,
+        "accuracy_mean": [0.8, 0.78, 0.4, 0.82, 0.7, 0.69],
+        "accuracy_std": [0.01] * 6, "majority_share": [0.4] * 4 + [0.5] * 2,
+        "collapsed": [False, False, True, False, False, False],
+        "undertrained": [False] * 6,
+    })
+    figure = accuracy_plots.plot_accuracy(table)
+    assert isinstance(figure, Figure)
+    assert _title(figure) == "Test accuracy by sparsity (mean ± std over seeds)"
+    assert [ax.get_title() for ax in figure.axes] == ["d · m", "e · m"]
+    assert figure.axes[0].get_ylabel() == "test accuracy (%)"
+    legend = [t.get_text() for t in figure.legends[0].get_texts()]
+    assert "imp" in legend and "majority class" in legend
+    assert any(label.startswith("control") for label in legend)

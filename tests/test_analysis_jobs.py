@@ -12,14 +12,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 import polars as pl
 import pytest
+from matplotlib.figure import Figure
 
 from pieflow import io, layout
 from pieflow.analysis import job
 from pieflow.analysis.findings import COLUMNS as FINDINGS_COLUMNS
-from pieflow.analysis.findings_job import summarise_findings_job
+from pieflow.analysis.plots.accuracy import plot_accuracy
+from pieflow.analysis.plots.classes import plot_class_accuracy, plot_pie_classes
+from pieflow.analysis.plots.nullrate import plot_null_rate
+from pieflow.analysis.plots.pies import plot_el2n_bins, plot_pie_accuracy, plot_pie_share
+from pieflow.analysis.plots.text import plot_text_effects
 from pieflow.analysis.tokens import token_counts
 from pieflow.diff.job import diff_cell
 from pieflow.labels import LabelKind
@@ -236,7 +242,7 @@ def analysed(results):
                               table_view="tables/pie_examples.html"), k=3)
     tables = tree.analysis(accuracy="accuracy.parquet", summary="pies.parquet",
                            null_rate="null_rate.parquet", text="text_comparison.parquet")
-    summarise_findings_job(
+    job.summarise_findings_job(
         **tables, paired=tree.cell_files(tree.pie_cells, "paired.parquet"), cells=pie_cells,
         vs_control=tree.vs_control_files(tree.vs_control, "null_rate.parquet"),
         vs_control_cells=[c.keys() for c in tree.vs_control],
@@ -262,6 +268,34 @@ def test_every_table_view_and_figure_is_written(analysed):
     for figure in ("accuracy", "pie_share", "pie_accuracy", "el2n_loss", "null_rate",
                    "class_accuracy", "pie_classes", "text_effects"):
         assert (analysed / "figures" / f"{figure}.png").stat().st_size > 10_000, figure
+
+
+# written figure: the plot function that draws it, its table, the start of its title
+FIGURES = {
+    "accuracy": (plot_accuracy, "accuracy", "Test accuracy by sparsity"),
+    "pie_share": (plot_pie_share, "pies", "PIEs on the test split by sparsity"),
+    "pie_accuracy": (plot_pie_accuracy, "pies", "Where the accuracy goes"),
+    "el2n_loss": (plot_el2n_bins, "el2n_bins", "Where pruning costs loss"),
+    "null_rate": (plot_null_rate, "null_rate", "PIEs against the null rate"),
+    "class_accuracy": (plot_class_accuracy, "class_accuracy", "Per-class accuracy by"),
+    "pie_classes": (plot_pie_classes, "pie_classes", "Which classes become PIEs?"),
+    "text_effects": (plot_text_effects, "text_comparison", "Are PIEs longer"),
+}
+
+
+@pytest.mark.parametrize("name", FIGURES)
+def test_plots_return_the_titled_figure_the_job_writes(analysed, tmp_path, name):
+    plot, table, title = FIGURES[name]
+    figure = plot(pl.read_parquet(analysed / f"{table}.parquet"))
+    assert isinstance(figure, Figure)
+    assert figure.get_suptitle().startswith(title)
+    panels = {ax.get_title().split(" · ")[0] for ax in figure.axes if " · m" in ax.get_title()}
+    assert panels == set(DATASETS)  # one panel per dataset · model
+    assert plt.fignum_exists(figure.number)  # still open: the plot writes nothing
+    io.write_figure(figure, tmp_path / f"{name}.png")
+    assert not plt.fignum_exists(figure.number)
+    assert (tmp_path / f"{name}.png").read_bytes() == (
+        analysed / "figures" / f"{name}.png").read_bytes()
 
 
 @pytest.mark.parametrize("flag", ["collapsed", "undertrained"])

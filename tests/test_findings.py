@@ -7,6 +7,7 @@ import polars as pl
 import pytest
 
 from pieflow.analysis import findings
+from pieflow.analysis.cells import SORT_KEYS
 from pieflow.analysis.findings import findings_table, strongest_text_effects, verdict_expr
 from pieflow.analysis.sentences import finding_sentence, p_value_text
 
@@ -120,6 +121,35 @@ def test_findings_without_iterative_cells_or_paired_files(tables):
     assert table["control_excess_mean"].null_count() == 3  # no comparison: nothing to join
     assert table["mcnemar_p"].null_count() == 3
     assert set(table["strongest_text_effect"]) == {"none"}
+
+
+def test_the_findings_page_names_effects_verdicts_and_what_was_skipped(tables):
+    table = findings_table(**tables).with_columns(
+        pl.when(pl.col("method") == "mp-ai").then(pl.lit("imported without logits"))
+        .alias("null_rate_note"))
+    view = findings.findings_view(table)
+    assert view.columns[:7] == [*SORT_KEYS, "verdict", "finding"]
+    assert sorted(view.columns) == sorted(table.columns)
+    assert findings.effect_cells(table) == "d · m imp 50 % (test)"
+    assert findings.effect_cells(table.filter(pl.col("method") != "imp")) == "none"
+    more = pl.concat([table.filter(pl.col("method") == "imp").with_columns(
+        pl.lit(s).alias("sparsity")) for s in (50, 70, 80)])
+    assert findings.effect_cells(more, limit=2) == (
+        "d · m imp 50 % (test), d · m imp 70 % (test), and 1 more")
+    assert findings.verdict_counts(table) == (
+        "1 row: PIE effect beyond seed noise; 1 row: unreliable: collapsed; "
+        "1 row: unreliable: undertrained")
+    skipped = findings.skipped_text(table, ["x", "y"])
+    assert skipped == (" Skipped: 1 row — imported without logits: d · m mp-ai 90 % (test); "
+                       "text analysis of datasets x, y (no texts were imported).")
+    assert findings.skipped_text(table.with_columns(pl.lit(None, pl.String).alias(
+        "null_rate_note")), []) == ""
+    description = findings.findings_description(table, ["x", "y"])
+    assert description.startswith(
+        "1 of 3 rows show a PIE effect beyond seed noise: d · m imp 50 % (test). All "
+        "verdicts: 1 row: PIE effect beyond seed noise;")
+    assert description.endswith(skipped)
+    assert "All verdicts: no rows." in findings.findings_description(table.clear())
 
 
 @pytest.mark.parametrize(("low", "high", "collapsed", "undertrained", "vs_control", "expected"), [

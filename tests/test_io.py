@@ -5,16 +5,29 @@ from __future__ import annotations
 import os
 import stat
 
+import matplotlib.pyplot as plt
 import polars as pl
 import pytest
 import torch
+from matplotlib.figure import Figure
 
 from pieflow import io
+
+plt.switch_backend("Agg")  # headless, as the analysis jobs draw
+
+
+def _figure() -> Figure:
+    figure, ax = plt.subplots(figsize=(2, 1))
+    ax.plot([0, 1], [1, 0])
+    return figure
+
 
 WRITERS = {
     "parquet": lambda path: io.write_parquet(pl.DataFrame({"a": [1, 2]}), path),
     "json": lambda path: io.write_json({"a": 1}, path),
     "safetensors": lambda path: io.save_tensors({"w": torch.zeros(2)}, path),
+    "html": lambda path: io.write_text("<p>ü</p>\n", path),
+    "png": lambda path: io.write_figure(_figure(), path),
 }
 
 
@@ -108,3 +121,20 @@ def test_target_names_with_pattern_characters(tmp_path):
     assert not stale.exists()
     assert lookalike.exists()
     assert io.read_json(target) == [1]
+
+
+def test_text_is_written_as_utf8_exactly(tmp_path):
+    page = "<!doctype html><p>PIEs · 50 % — ✕</p>\n"
+    io.write_text(page, tmp_path / "tables" / "page.html")  # makes the folder
+    assert (tmp_path / "tables" / "page.html").read_bytes() == page.encode("utf-8")
+
+
+def test_a_figure_is_saved_as_savefig_would_and_closed(tmp_path):
+    plain = _figure()
+    plain.savefig(tmp_path / "plain.png", dpi=120, bbox_inches="tight")
+    plt.close(plain)
+    figure = _figure()
+    io.write_figure(figure, tmp_path / "figures" / "atomic.png")  # makes the folder
+    assert ((tmp_path / "figures" / "atomic.png").read_bytes()
+            == (tmp_path / "plain.png").read_bytes())
+    assert not plt.fignum_exists(figure.number)  # closed: memory does not grow

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import polars as pl
 import pytest
+from matplotlib.figure import Figure
 
-from pieflow.analysis.training import majority_shares, training_curves
-from pieflow.analysis.training_job import summarise_training_job
+from pieflow.analysis.job import summarise_training_job
+from pieflow.analysis.plots.training import plot_training_curves
+from pieflow.analysis.training import (
+    convergence_notes,
+    majority_shares,
+    training_curves,
+    training_table,
+)
 
 
 def _history(method: str, seed: int, accuracies: list[float], first_epoch: int = 1,
@@ -77,6 +85,35 @@ def test_the_control_keeps_only_its_own_epochs_and_is_judged_on_them():
 def test_majority_share_per_dataset():
     shares = majority_shares({"a": pl.Series([0, 1, 1, 2]), "b": pl.Series([3, 3])})
     assert dict(shares.iter_rows()) == {"a": 0.5, "b": 1.0}
+
+
+HISTORY_COLUMNS = ["epoch", "steps", "train_loss", "val_accuracy", "val_loss", "seed"]
+
+
+def test_training_table_takes_the_keys_from_the_rule_and_adds_the_majority_floor():
+    # both files say seed 7: the rule's keys name the seeds, and the models
+    histories = [_history("dense", 7, [0.6, 0.7, 0.65]).select(HISTORY_COLUMNS)
+                 for _ in range(3)] + [_history("dense", 7, [0.6]).select(HISTORY_COLUMNS)]
+    seeds = [{"dataset": "d", "model": "m", "method": "dense", "seed": s} for s in range(3)]
+    seeds.append({"dataset": "d", "model": "n", "method": "dense", "seed": 0})
+    table = training_table(histories, seeds, {"d": pl.Series([0, 0, 1])})
+    assert table.filter(pl.col("model") == "m")["seeds"].to_list() == [3, 3, 3]
+    assert table["majority_share"].to_list() == pytest.approx([2 / 3] * 4)
+    assert training_table(histories, seeds, {})["majority_share"].null_count() == 4
+    assert training_table([], [], {}).is_empty()
+    assert convergence_notes(table) == [
+        "d · m: dense at a plateau (last epoch gain -5.0 pts)",
+        "d · n: dense not judged (last epoch gain n/a)"]
+    assert convergence_notes(pl.DataFrame()) == []
+
+    figure = plot_training_curves(table)
+    assert isinstance(figure, Figure)
+    assert figure.get_suptitle().startswith("Training curves: have the dense populations")
+    titles = [ax.get_title() for ax in figure.axes]
+    assert titles[0] == "d · m: dense at a plateau (last epoch -5.0 pts)"
+    assert titles[2].startswith("d · n: plateau not judged")
+    assert figure.axes[1].get_ylabel() == "mean training loss"
+    plt.close(figure)
 
 
 def test_job_writes_table_view_and_figure(tmp_path):

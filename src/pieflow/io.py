@@ -19,11 +19,14 @@ import shutil
 import stat
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 import torch
 from safetensors.torch import load_file, save_file
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 # Eight characters from this alphabet, as ``tempfile.mkstemp`` names them, so the temporary
 # files earlier versions (which used mkstemp) left are recognised and removed as well.
@@ -94,6 +97,23 @@ def write_json(obj: Any, path: str | os.PathLike) -> None:
         Path(tmp).write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n")
 
     _atomic(path, write)
+
+
+def write_text(text: str, path: str | os.PathLike, encoding: str = "utf-8") -> None:
+    """Write ``text`` (an HTML page, a report) as ``Path.write_text`` would."""
+    _atomic(path, lambda tmp: Path(tmp).write_text(text, encoding=encoding))
+
+
+def write_figure(figure: Figure, path: str | os.PathLike) -> None:
+    """Save a matplotlib figure (its format from the suffix of ``path``: PNG, PDF, SVG)
+    at 120 dpi, cropped to what it draws, then close it so a job drawing many figures
+    does not keep them all in memory."""
+    import matplotlib.pyplot as plt  # only the jobs that draw pay for matplotlib
+
+    try:
+        _atomic(path, lambda tmp: figure.savefig(tmp, dpi=120, bbox_inches="tight"))
+    finally:
+        plt.close(figure)
 
 
 def read_json(path: str | os.PathLike) -> Any:

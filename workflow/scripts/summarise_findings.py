@@ -1,6 +1,6 @@
 """One findings row and sentence per cell and split (rule summarise_findings)."""
 
-from pieflow.analysis.findings_job import summarise_findings_job
+from pieflow.analysis.job import summarise_findings_job
 from pieflow.logs import log_to
 
 log_to(snakemake.log[0])

@@ -1,6 +1,6 @@
 """Training curves of the dense and control populations (rule summarise_training)."""
 
-from pieflow.analysis.training_job import summarise_training_job
+from pieflow.analysis.job import summarise_training_job
 from pieflow.logs import log_to
 
 log_to(snakemake.log[0])

@@ -33,6 +33,20 @@ def with_compression(table: pl.DataFrame, kinds: Mapping[str, str]) -> pl.DataFr
         *keys, "compression", pl.exclude(*keys, "compression"))
 
 
+def cell_name(dataset: str, model: str, method: str, sparsity: int, split: str) -> str:
+    """A cell × split as the pages name it: ``"tweets · m imp 50 % (test)"``."""
+    return f"{dataset} · {model} {method} {sparsity} % ({split})"
+
+
+def noted_cells(table: pl.DataFrame, column: str = "note") -> str:
+    """`` tweets · m imp 50 % (test): <note>.`` for every row with a ``column`` note, in
+    table order; ``""`` when no row has one (or the table has no such column)."""
+    if column not in table.columns:
+        return ""
+    rows = table.filter(pl.col(column).is_not_null()).select(*SORT_KEYS, column).rows()
+    return "".join(f" {cell_name(*keys)}: {note}." for *keys, note in rows)
+
+
 def stack(frames: Sequence[pl.DataFrame]) -> pl.DataFrame:
     """Cells' tables stacked (single- and multi-label alike), cell keys first and sorted.
 

@@ -8,14 +8,17 @@ decides its ``verdict`` by one rule (:func:`verdict_expr`) and has
 :func:`pieflow.analysis.sentences.finding_sentence` read the numbers out as one sentence.
 
 Pure functions of the summary tables (and the stacked per-cell paired statistics and
-comparisons against the control); :mod:`pieflow.analysis.findings_job` does the I/O.
+comparisons against the control), and of the findings table for its page (the view, the
+description above it); :mod:`pieflow.analysis.job` does the I/O.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import polars as pl
 
-from pieflow.analysis.cells import SORT_KEYS
+from pieflow.analysis.cells import SORT_KEYS, cell_name
 from pieflow.analysis.flags import warning_flags
 from pieflow.analysis.sentences import finding_sentence
 from pieflow.layout import CONTROL, DENSE
@@ -164,3 +167,56 @@ def findings_table(accuracy: pl.DataFrame, summary: pl.DataFrame, null_rate: pl.
                                       table.iter_rows(named=True)], dtype=pl.String)
     return table.with_columns(sentences).select(COLUMNS).sort(SORT_KEYS)
 
+
+# --------------------------------------------------------------------------------------
+# The findings page
+# --------------------------------------------------------------------------------------
+
+
+def findings_view(table: pl.DataFrame) -> pl.DataFrame:
+    """The table as the report shows it: the verdict and the sentence next to the keys."""
+    return table.select(*SORT_KEYS, "verdict", "finding", pl.exclude(*SORT_KEYS, "verdict",
+                                                                     "finding"))
+
+
+def effect_cells(table: pl.DataFrame, limit: int = 30) -> str:
+    """``"tweets · m imp 50 % (test), …"``: the rows with a PIE effect, named."""
+    effects = table.filter(pl.col("verdict") == EFFECT).sort(SORT_KEYS)
+    names = [cell_name(*keys) for keys in effects.select(SORT_KEYS).head(limit).rows()]
+    more = f", and {effects.height - limit} more" if effects.height > limit else ""
+    return ", ".join(names) + more if names else "none"
+
+
+def skipped_text(table: pl.DataFrame, no_text_datasets: Sequence[str]) -> str:
+    """`` Skipped: …`` — rows without a null rate (and why), datasets without texts."""
+    parts = []
+    notes = table.filter(pl.col("null_rate_note").is_not_null())
+    for (note,), rows in notes.group_by("null_rate_note", maintain_order=True):
+        names = ", ".join(cell_name(*keys) for keys in
+                          rows.select(SORT_KEYS).sort(SORT_KEYS).head(10).rows())
+        parts.append(f"{rows.height} row{'s' * (rows.height != 1)} — {note}: {names}")
+    if no_text_datasets:
+        parts.append("text analysis of dataset" + "s" * (len(no_text_datasets) > 1) + " "
+                     + ", ".join(no_text_datasets) + " (no texts were imported)")
+    return (" Skipped: " + "; ".join(parts) + ".") if parts else ""
+
+
+def verdict_counts(table: pl.DataFrame) -> str:
+    """``"2 rows: PIE effect beyond seed noise; 1 row: unreliable: collapsed"``."""
+    counts = table.group_by("verdict").len().sort(["len", "verdict"], descending=[True, False])
+    return "; ".join(f"{n} row{'s' if n != 1 else ''}: {verdict}"
+                     for verdict, n in counts.rows())
+
+
+def findings_description(table: pl.DataFrame, no_text_datasets: Sequence[str] = ()) -> str:
+    """The note above the findings table: how many rows show an effect and which, all
+    verdicts, how a verdict is reached, and what was skipped."""
+    effects = table.filter(pl.col("verdict") == EFFECT)
+    return (
+        f"{effects.height} of {table.height} rows show a PIE effect beyond seed noise: "
+        f"{effect_cells(table)}. All verdicts: {verdict_counts(table) or 'no rows'}. "
+        "One row per pruned cell (and training-budget control, method 'control') and "
+        "split; verdict 'PIE effect beyond seed noise' when the lower end of the "
+        "percentile interval of PIEs in excess of the dense-vs-dense null is above 0, "
+        "unless the cell is collapsed or undertrained; finding reads the row's numbers."
+        + skipped_text(table, no_text_datasets))

@@ -61,6 +61,12 @@ def with_flags(table: pl.DataFrame, summary: pl.DataFrame) -> pl.DataFrame:
     return table.drop(*FLAGS, strict=False).join(flags, on=keys, how="left")
 
 
+def with_flags_unless_empty(table: pl.DataFrame, summary: pl.DataFrame) -> pl.DataFrame:
+    """:func:`with_flags`, except that a table without rows is returned as it is (it may
+    have no key columns to join on)."""
+    return table if table.is_empty() else with_flags(table, summary)
+
+
 def accuracy_with_flags(accuracy: pl.DataFrame, summary: pl.DataFrame) -> pl.DataFrame:
     """The accuracy table with ``majority_share`` and both flags for every row.
 

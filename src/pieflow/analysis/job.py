@@ -4,8 +4,9 @@ Each job receives from its rule every file it reads and the keys that go with th
 per-cell files with ``cells`` (one key dict per file, in order), per-dataset files with
 ``datasets``, per-model files with ``models`` (``{"dataset", "model"}`` dicts). It reads
 what it needs (never the logits), calls the pure functions of the table modules, and
-writes each table as Parquet and, for the report, as an HTML view, with its figures.
-Loops run over cells, never over examples.
+writes each table as Parquet and, for the report, as an HTML view (:mod:`views` returns
+the page), with its figures (the :mod:`plots` return them). Loops run over cells, never
+over examples.
 """
 
 from __future__ import annotations
@@ -18,16 +19,18 @@ import polars as pl
 
 from pieflow import io
 from pieflow.analysis.accuracy import accuracy_table, cell_metrics
-from pieflow.analysis.cells import SORT_KEYS, stack, with_compression, with_keys
+from pieflow.analysis.cells import SORT_KEYS, noted_cells, stack, with_compression, with_keys
 from pieflow.analysis.classes import class_accuracy, class_frequencies, pie_class_distribution
 from pieflow.analysis.examples import pie_examples, split_texts
-from pieflow.analysis.flags import accuracy_with_flags, with_flags
-from pieflow.analysis.pies import EARLY_CHECKPOINT, el2n_bins, pie_summary
+from pieflow.analysis.findings import EFFECT, findings_description, findings_table, findings_view
+from pieflow.analysis.flags import accuracy_with_flags, with_flags, with_flags_unless_empty
+from pieflow.analysis.pies import difficulty_source, el2n_bins, pie_summary
 from pieflow.analysis.plots.accuracy import plot_accuracy
 from pieflow.analysis.plots.classes import plot_class_accuracy, plot_pie_classes
 from pieflow.analysis.plots.nullrate import plot_null_rate
 from pieflow.analysis.plots.pies import plot_el2n_bins, plot_pie_accuracy, plot_pie_share
 from pieflow.analysis.plots.text import plot_text_effects
+from pieflow.analysis.plots.training import plot_training_curves
 from pieflow.analysis.text import (
     dataset_text_features,
     text_comparison,
@@ -35,7 +38,8 @@ from pieflow.analysis.text import (
     with_token_counts,
 )
 from pieflow.analysis.tokens import token_counts
-from pieflow.analysis.views import write_table_view
+from pieflow.analysis.training import convergence_notes, training_table
+from pieflow.analysis.views import table_view_html
 from pieflow.labels import LabelKind, label_kind
 
 log = logging.getLogger(__name__)
@@ -74,30 +78,31 @@ def _read_predictions(path: str, kind: LabelKind, extra: Iterable[str] = ()) -> 
     return pl.read_parquet(path, columns=columns)
 
 
-def difficulty_source(influence: str) -> str:
-    """What an influence file's ``el2n`` is: EL2N at the early checkpoint (trained
-    models), or its ``difficulty_source`` (imported ones: final probabilities)."""
+def _difficulty_sources(influence: str) -> pl.Series | None:
+    """An influence file's ``difficulty_source`` column; None if it has none (trained
+    models' files)."""
     import pyarrow.parquet as pq
 
     if "difficulty_source" not in pq.read_schema(influence).names:
-        return EARLY_CHECKPOINT
-    sources = pl.read_parquet(influence, columns=["difficulty_source"]).get_column(
+        return None
+    return pl.read_parquet(influence, columns=["difficulty_source"]).get_column(
         "difficulty_source")
-    return sources[0] if len(sources) else EARLY_CHECKPOINT
 
 
-def _flag(table: pl.DataFrame, summary: pl.DataFrame) -> pl.DataFrame:
-    """``collapsed`` and ``undertrained`` from the PIE summary (the one place they are
-    decided)."""
-    return table if table.is_empty() else with_flags(table, summary)
+def _stacked(paths: Sequence[str], cells: Sequence[Keys]) -> pl.DataFrame:
+    return stack([with_keys(pl.read_parquet(path), keys)
+                  for path, keys in zip(paths, cells, strict=True)])
 
 
 def _write(table: pl.DataFrame, outputs: Mapping[str, str], key: str, title: str,
-           description: str) -> None:
+           description: str, view: pl.DataFrame | None = None) -> None:
+    """``table`` as Parquet and, where the rule asks for ``<key>_view``, as an HTML page
+    showing ``view`` (default: the table)."""
     io.write_parquet(table, outputs[key])
     if f"{key}_view" in outputs:
-        write_table_view(table, outputs[f"{key}_view"], title, description,
-                         source=str(outputs[key]))
+        page = table_view_html(table if view is None else view, title, description,
+                               source=str(outputs[key]))
+        io.write_text(page, outputs[f"{key}_view"])
 
 
 # --------------------------------------------------------------------------------------
@@ -119,7 +124,7 @@ def summarise_accuracy_job(metrics: Sequence[str], cells: Sequence[Keys], summar
            "Accuracy and macro-F1 per dataset × model × method × sparsity and split, mean "
            "and standard deviation over seeds (dense = method 'dense', sparsity 0; the "
            "training-budget control = method 'control', sparsity 0).")
-    plot_accuracy(table, outputs["figure"])
+    io.write_figure(plot_accuracy(table), outputs["figure"])
     log.info("accuracy table: %d rows", table.height)
 
 
@@ -140,7 +145,7 @@ def summarise_pies_job(pies: Sequence[str], pruned: Sequence[str], cells: Sequen
         if current[0] != model:
             current = (model, _read_predictions(dense_of[model], kind, ["loss"]),
                        pl.read_parquet(influence_of[model], columns=INFLUENCE_COLUMNS))
-            source = difficulty_source(influence_of[model])
+            source = difficulty_source(_difficulty_sources(influence_of[model]))
         _, dense_predictions, scores = current
         cell_pies = pl.read_parquet(pies_path)
         pruned_predictions = _read_predictions(pruned_path, kind, ["loss"])
@@ -161,10 +166,10 @@ def summarise_pies_job(pies: Sequence[str], pruned: Sequence[str], cells: Sequen
     _write(binned, outputs, "el2n_bins", "Loss change by EL2N bin",
            "Mean (pruned − dense) loss over same-seed pairs in 20 equal-frequency EL2N "
            "bins (0 = easiest), with standard errors and the share of PIEs per bin.")
-    plot_pie_share(summary, outputs["pie_figure"])
-    plot_el2n_bins(binned, outputs["el2n_figure"])
+    io.write_figure(plot_pie_share(summary), outputs["pie_figure"])
+    io.write_figure(plot_el2n_bins(binned), outputs["el2n_figure"])
     if "accuracy_figure" in outputs:
-        plot_pie_accuracy(summary, outputs["accuracy_figure"])
+        io.write_figure(plot_pie_accuracy(summary), outputs["accuracy_figure"])
 
 
 def summarise_null_rate_job(null_rates: Sequence[str], cells: Sequence[Keys], summary: str,
@@ -172,19 +177,15 @@ def summarise_null_rate_job(null_rates: Sequence[str], cells: Sequence[Keys], su
     """The per-cell null rates (diff stage) in one table, flagged and drawn."""
     table = stack([with_keys(pl.read_parquet(path), keys)
                    for path, keys in zip(null_rates, cells, strict=True)])
-    table = _flag(table, pl.read_parquet(summary))
-    skipped = (table.filter(pl.col("note").is_not_null()).select(*SORT_KEYS, "note").rows()
-               if "note" in table.columns else [])  # imported cells without a null rate
-    said = "".join(f" {d} · {m} {method} {s} % ({split}): {note}." for d, m, method, s, split,
-                   note in skipped)
+    table = with_flags_unless_empty(table, pl.read_parquet(summary))
+    said = noted_cells(table)  # imported cells without a null rate
     _write(table, outputs, "table", "PIEs in excess of the null rate",
            "Per pruned cell and split: modal-label disagreements between two disjoint "
            "halves of the dense seeds (null), between a dense half and as many pruned "
            "seeds (PIEs) and their difference (excess), as counts and shares: mean and "
            "95 % percentile interval over random seed draws." + (
                f" Without a null rate (note):{said}" if said else ""))
-    plot_null_rate(table.filter(pl.col("null_mean").is_not_null()) if table.height
-                   else table, outputs["figure"])
+    io.write_figure(plot_null_rate(table), outputs["figure"])
 
 
 # --------------------------------------------------------------------------------------
@@ -224,9 +225,9 @@ def summarise_classes_job(predictions: Sequence[str], cells: Sequence[Keys],
             pl.read_parquet(path), num_classes, frequency, kind), keys))
     flags = pl.read_parquet(summary)
     order = [*SORT_KEYS, "class_rank"]
-    scores_table = (_flag(stack(scores), flags)
+    scores_table = (with_flags_unless_empty(stack(scores), flags)
                     .with_columns(pl.col("n_seeds").cast(pl.Int64)).sort(order))
-    distribution_table = _flag(stack(distribution), flags).sort(order)
+    distribution_table = with_flags_unless_empty(stack(distribution), flags).sort(order)
     _write(scores_table, outputs, "class_accuracy", "Per-class accuracy / F1",
            "Per population, split and class: the class's accuracy (its recall; "
            "single-label) or F1 (multi-label), mean and standard deviation over seeds, "
@@ -236,8 +237,8 @@ def summarise_classes_job(predictions: Sequence[str], cells: Sequence[Keys],
            "among PIEs (over_representation = pie_share / class_share), the share of the "
            "class's examples that are PIEs, and how often the dense / pruned vote is the "
            "class on PIEs.")
-    plot_class_accuracy(scores_table, outputs["class_accuracy_figure"])
-    plot_pie_classes(distribution_table, outputs["pie_classes_figure"])
+    io.write_figure(plot_class_accuracy(scores_table), outputs["class_accuracy_figure"])
+    io.write_figure(plot_pie_classes(distribution_table), outputs["pie_classes_figure"])
 
 
 # --------------------------------------------------------------------------------------
@@ -286,7 +287,8 @@ def summarise_text_job(pies: Sequence[str], cells: Sequence[Keys],
                                           columns=["split", "example_id", "n_tokens"]))
         tables.append(with_keys(text_comparison(pl.read_parquet(path), per_model[model]),
                                 keys))
-    table = (with_holm_over_table(_flag(stack(tables), pl.read_parquet(summary))) if tables
+    flags = pl.read_parquet(summary)
+    table = (with_holm_over_table(with_flags_unless_empty(stack(tables), flags)) if tables
              else pl.DataFrame(schema={**dict.fromkeys(SORT_KEYS, pl.String),
                                        "sparsity": pl.Int64, "feature": pl.String}))
     _write(table, outputs, "table", "Text features: PIEs vs. non-PIEs",
@@ -296,7 +298,7 @@ def summarise_text_job(pies: Sequence[str], cells: Sequence[Keys],
            "table (p_holm_all)." + (f" Not analysed (no texts were imported): dataset"
                                     f"{'s' * (len(skipped) > 1)} {', '.join(skipped)}."
                                     if skipped else ""))
-    plot_text_effects(table, outputs["figure"])
+    io.write_figure(plot_text_effects(table), outputs["figure"])
 
 
 # --------------------------------------------------------------------------------------
@@ -333,7 +335,7 @@ def summarise_pie_examples_job(pies: Sequence[str], cells: Sequence[Keys],
         tables.append(with_keys(pie_examples(
             cell_pies, data, io.read_json(classes_of[dataset]), kinds[dataset],
             scores[model], k=k), keys))
-    table = _flag(stack(tables), pl.read_parquet(summary))
+    table = with_flags_unless_empty(stack(tables), pl.read_parquet(summary))
     if table.height:
         table = table.sort([*SORT_KEYS, "rank"])
     _write(table, outputs, "table", "Example PIEs",
@@ -341,3 +343,66 @@ def summarise_pie_examples_job(pies: Sequence[str], cells: Sequence[Keys],
            "most (pruned_agreement, then dense_agreement): text, true label and both "
            "populations' modal labels.")
 
+
+# --------------------------------------------------------------------------------------
+# Findings
+# --------------------------------------------------------------------------------------
+
+
+def summarise_findings_job(accuracy: str, summary: str, null_rate: str, text: str,
+                           paired: Sequence[str], cells: Sequence[Keys],
+                           vs_control: Sequence[str], vs_control_cells: Sequence[Keys],
+                           outputs: Mapping[str, str],
+                           compression: Mapping[str, str] | None = None,
+                           no_text_datasets: Sequence[str] = ()) -> None:
+    """One row per cell × split with its verdict and a sentence reading its numbers;
+    what was skipped (a null rate, a text analysis) is said on the page.
+
+    Reads the analysis tables, each cell's ``paired.parquet`` (``cells``: pruned cells
+    and controls) and each iterative cell's ``vs_control/null_rate.parquet``
+    (``vs_control_cells``), both with their keys from the rule, aligned with the files.
+    """
+    table = findings_table(
+        pl.read_parquet(accuracy), pl.read_parquet(summary), pl.read_parquet(null_rate),
+        pl.read_parquet(text), _stacked(paired, cells), _stacked(vs_control, vs_control_cells),
+        no_text_datasets=tuple(no_text_datasets))
+    if compression:
+        table = with_compression(table, compression)
+    _write(table, outputs, "table", "Findings: which cells show a real PIE effect",
+           findings_description(table, no_text_datasets), view=findings_view(table))
+    effects = table.filter(pl.col("verdict") == EFFECT)
+    for row in effects.iter_rows(named=True):  # one per cell × split
+        log.info("%s", row["finding"])
+    log.info("findings: %d rows, %d with a PIE effect beyond seed noise", table.height,
+             effects.height)
+
+
+# --------------------------------------------------------------------------------------
+# Training curves
+# --------------------------------------------------------------------------------------
+
+
+def summarise_training_job(histories: Sequence[str], seeds: Sequence[Keys],
+                           validation: Sequence[str], meta: Sequence[str],
+                           datasets: Sequence[str], outputs: Mapping[str, str]) -> None:
+    """Validation accuracy and training loss per epoch of the dense and control
+    populations, with each population's plateau judgement (``converged``).
+
+    ``seeds``: ``{"dataset", "model", "method", "seed"}`` of each history file;
+    ``validation`` and ``meta``: each dataset's validation split and metadata (the
+    majority-class floor is drawn for single-label datasets).
+    """
+    kinds = _label_kinds(meta, datasets)
+    labels = {dataset: pl.read_parquet(path, columns=["label"]).get_column("label")
+              for dataset, path in _by_dataset(validation, datasets).items()
+              if kinds[dataset] is LabelKind.SINGLE}
+    curves = training_table([pl.read_parquet(path) for path in histories], seeds, labels)
+    _write(curves, outputs, "table", "Training curves",
+           "Per dataset × model × population (dense; the training-budget control, which "
+           "continues it) and epoch: validation accuracy (mean, standard deviation, minimum "
+           "and maximum over seeds), mean training and validation loss, and converged: the "
+           "last epoch's gain in mean validation accuracy over the best earlier epoch "
+           "(last_epoch_gain) is at most the seeds' standard deviation.")
+    io.write_figure(plot_training_curves(curves), outputs["figure"])
+    for note in convergence_notes(curves):  # one per dataset × model
+        log.info("%s", note)

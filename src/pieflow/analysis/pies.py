@@ -19,6 +19,15 @@ TOP_EL2N_SHARE = 0.1
 _SUBSETS = ("on_pies", "on_non_pies", "on_all")
 
 
+def difficulty_source(sources: pl.Series | None) -> str:
+    """What an influence file's ``el2n`` is, from its ``difficulty_source`` column (None
+    when it has none): EL2N at the early checkpoint (trained models), or what the file
+    says (imported ones: final probabilities or answers)."""
+    if sources is None or not len(sources):
+        return EARLY_CHECKPOINT
+    return sources[0]
+
+
 def seed_accuracy_on(predictions: pl.DataFrame, pies: pl.DataFrame,
                      kind: LabelKind) -> pl.DataFrame:
     """Mean over seeds of each model's accuracy on PIEs, non-PIEs and all examples, and

@@ -12,6 +12,9 @@ cannot be judged (one epoch, or no validation accuracy recorded).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 import polars as pl
 
 from pieflow.analysis.flags import majority_share
@@ -19,6 +22,37 @@ from pieflow.layout import DENSE
 
 POPULATION_KEYS = ["dataset", "model", "method"]
 CURVE_COLUMNS = ["train_loss", "val_accuracy", "val_loss"]
+
+
+def training_table(histories: Sequence[pl.DataFrame], seeds: Sequence[Mapping[str, Any]],
+                   labels: Mapping[str, pl.Series]) -> pl.DataFrame:
+    """The training-curves table (:func:`training_curves`) of the ``history.parquet``
+    frames of ``seeds`` (their ``{"dataset", "model", "method", "seed"}``, aligned with
+    ``histories``), with each dataset's ``majority_share`` from its validation ``labels``
+    (single-label datasets only; others get null). No history: an empty table."""
+    frames = [history.drop("seed", strict=False).with_columns(
+        *(pl.lit(value).alias(key) for key, value in keys.items()))
+        for history, keys in zip(histories, seeds, strict=True)]
+    if not frames:
+        return pl.DataFrame()
+    curves = training_curves(pl.concat(frames, how="diagonal_relaxed"))
+    if not curves.height:
+        return curves
+    return curves.join(majority_shares(dict(labels)), on="dataset", how="left")
+
+
+def convergence_notes(curves: pl.DataFrame) -> list[str]:
+    """One line per dataset · model on whether its dense population converged, e.g.
+    ``"d · m: dense at a plateau (last epoch gain +0.4 pts)"``."""
+    dense = curves.filter(pl.col("method") == DENSE) if curves.height else curves
+    if not dense.height:
+        return []
+    judged = dense.select("dataset", "model", "converged", "last_epoch_gain").unique(
+        maintain_order=True)
+    states = {True: "at a plateau", False: "still improving"}
+    return [f"{dataset} · {model}: dense {states.get(converged, 'not judged')} (last epoch "
+            f"gain {'n/a' if gain is None else f'{gain * 100:+.1f} pts'})"
+            for dataset, model, converged, gain in judged.rows()]
 
 
 def training_curves(histories: pl.DataFrame) -> pl.DataFrame:

@@ -1,12 +1,12 @@
 """HTML views of the summary tables, so the Snakemake report shows every table, not only
 its figures. Rows of flagged cells are shaded (collapsed red, undertrained amber), so a
-reader sees which rows not to read as findings about pruning."""
+reader sees which rows not to read as findings about pruning. Pages are returned as
+strings: the analysis job writes them."""
 
 from __future__ import annotations
 
 import html
 import math
-from pathlib import Path
 
 import polars as pl
 
@@ -81,9 +81,3 @@ def table_view_html(frame: pl.DataFrame, title: str, description: str = "",
             f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
             "</body></html>\n")
 
-
-def write_table_view(frame: pl.DataFrame, path: str | Path, title: str,
-                     description: str = "", source: str = "") -> None:
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(table_view_html(frame, title, description, source=source),
-                          encoding="utf-8")

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import polars as pl
+from matplotlib.figure import Figure
 
 from pieflow.analysis.plots.common import (
     column_of_panels,
@@ -16,7 +15,7 @@ from pieflow.analysis.plots.common import (
     method_palette,
     panel_of,
     panels,
-    save_figure,
+    titled,
 )
 from pieflow.layout import DENSE
 
@@ -41,7 +40,7 @@ def _label(line: pl.DataFrame, method: str) -> str:
     return f"{method} ({kinds[0]})" if kinds.len() else method
 
 
-def plot_accuracy(table: pl.DataFrame, path: str | Path, split: str = "test") -> None:
+def plot_accuracy(table: pl.DataFrame, split: str = "test") -> Figure:
     """Accuracy (mean ± std over seeds) against sparsity, one line per method.
 
     Dotted: the majority-class share (a model answering one class); dash-dotted: the
@@ -49,8 +48,7 @@ def plot_accuracy(table: pl.DataFrame, path: str | Path, split: str = "test") ->
     """
     data = table.filter(pl.col("split") == split)
     if data.is_empty():
-        empty_figure(path, f"{split} accuracy", f"no {split} results")
-        return
+        return empty_figure(f"{split} accuracy", f"no {split} results")
     control = data.filter(control_rows())
     data = _with_dense_at_each_method(data)
     pairs = panels(data)  # a control always comes with pruned cells of its model
@@ -77,5 +75,5 @@ def plot_accuracy(table: pl.DataFrame, path: str | Path, split: str = "test") ->
         ax.set_ylabel(f"{split} accuracy (%)")
     legend_with_flags(figure, axes, title="method")
     figure.tight_layout()
-    save_figure(figure, path, f"{split.capitalize()} accuracy by sparsity "
-                              "(mean ± std over seeds)")
+    return titled(figure, f"{split.capitalize()} accuracy by sparsity "
+                          "(mean ± std over seeds)")

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import polars as pl
 import seaborn as sns
+from matplotlib.figure import Figure
 
 from pieflow.analysis.plots.common import (
     COLLAPSED_COLOR,
@@ -17,18 +16,17 @@ from pieflow.analysis.plots.common import (
     empty_figure,
     panel_of,
     panels,
-    save_figure,
+    titled,
     undertrained_rows,
 )
 from pieflow.analysis.plots.heatmap import heatmap_panels
 
 
-def plot_class_accuracy(table: pl.DataFrame, path: str | Path, split: str = "test") -> None:
+def plot_class_accuracy(table: pl.DataFrame, split: str = "test") -> Figure:
     """Heatmap: per-class score (mean over seeds) by population, classes by frequency."""
     data = table.filter(pl.col("split") == split)
     if data.is_empty():
-        empty_figure(path, "Per-class accuracy", f"no {split} results")
-        return
+        return empty_figure("Per-class accuracy", f"no {split} results")
     data = data.with_columns(
         (pl.col("score_mean") * 100).alias("percent"),
         (pl.col("class_name") + " (" + (pl.col("train_share") * 100).round(1)
@@ -38,8 +36,8 @@ def plot_class_accuracy(table: pl.DataFrame, path: str | Path, split: str = "tes
         names = {"accuracy": "accuracy on the class (recall)", "f1": "F1 of the class"}
         return " / ".join(names.get(m, m) for m in sorted(panel["measure"].unique()))
 
-    heatmap_panels(
-        data, "class_rank", "row_label", "percent", path,
+    return heatmap_panels(
+        data, "class_rank", "row_label", "percent",
         f"Per-class accuracy by population ({split} split, % mean over seeds)\n"
         "rows: classes from most to least frequent in training",
         "per-class score (%)",
@@ -52,7 +50,7 @@ def _cell_list(cells: pl.DataFrame) -> str:
     return ", ".join(cells.sort(["method", "sparsity"]).select(cell_label()).to_series())
 
 
-def plot_pie_classes(table: pl.DataFrame, path: str | Path, split: str = "test") -> None:
+def plot_pie_classes(table: pl.DataFrame, split: str = "test") -> Figure:
     """Bars: each class's share of all examples vs. of the PIEs, per sparsity.
 
     PIE shares are averaged over the methods of a sparsity (whiskers: their range), the
@@ -61,8 +59,7 @@ def plot_pie_classes(table: pl.DataFrame, path: str | Path, split: str = "test")
     """
     data = table.filter(pl.col("split") == split)
     if data.is_empty():
-        empty_figure(path, "PIE classes", f"no {split} results")
-        return
+        return empty_figure("PIE classes", f"no {split} results")
     pairs = panels(data)
     width = min(28.0, max(7.0, 0.55 * data["class"].n_unique() * 2 + 3))
     figure, axes = plt.subplots(len(pairs), 1, figsize=(width, 3.8 * len(pairs)),
@@ -105,5 +102,5 @@ def plot_pie_classes(table: pl.DataFrame, path: str | Path, split: str = "test")
         ax.tick_params(axis="x", rotation=45 if len(order) > 8 else 0)
         ax.legend(title="", fontsize=8)
     figure.tight_layout()
-    save_figure(figure, path, f"Which classes become PIEs? Class shares among all {split} "
-                              "examples vs. among PIEs (mean over methods; whiskers: range)")
+    return titled(figure, f"Which classes become PIEs? Class shares among all {split} "
+                          "examples vs. among PIEs (mean over methods; whiskers: range)")

@@ -1,10 +1,8 @@
 """What every figure shares: the theme, one panel per dataset · model, the marks of
 flagged cells (collapsed: red ✕, undertrained: amber ◆), the control's reference line,
-saving."""
+the title. Figures are returned, never saved: the analysis job writes them."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import polars as pl
@@ -28,19 +26,18 @@ CONTROL_COLOR = "#555555"
 CONTROL_LABEL = "control (same training budget, unpruned)"
 
 
-def save_figure(figure: Figure, path: str | Path, title: str) -> None:
+def titled(figure: Figure, title: str) -> Figure:
+    """``figure`` with its title above every panel."""
     figure.suptitle(title, y=1.0, va="bottom", fontsize=13)
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=120, bbox_inches="tight")
-    plt.close(figure)
+    return figure
 
 
-def empty_figure(path: str | Path, title: str, message: str) -> None:
+def empty_figure(title: str, message: str) -> Figure:
     """A figure saying why there is nothing to show, so the report keeps its entry."""
     figure, ax = plt.subplots(figsize=(6, 2))
     ax.axis("off")
     ax.text(0.5, 0.5, message, ha="center", va="center", wrap=True)
-    save_figure(figure, path, title)
+    return titled(figure, title)
 
 
 def collapsed_rows(frame: pl.DataFrame) -> pl.Expr:

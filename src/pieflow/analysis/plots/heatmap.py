@@ -4,29 +4,29 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
 import polars as pl
 import seaborn as sns
+from matplotlib.figure import Figure
 
 from pieflow.analysis.plots.common import (
     cell_columns,
     mark_flagged_ticks,
     panel_of,
     panels,
-    save_figure,
+    titled,
 )
 
 
 def heatmap_panels(data: pl.DataFrame, row_key: str, row_label: str, value: str,
-                   path: str | Path, title: str, colorbar: str,
+                   title: str, colorbar: str,
                    annotate: Callable[[dict[str, Any]], str],
                    cmap: str, vmin: float, vmax: float, center: float | None = None,
                    row_axis_label: str = "",
-                   panel_note: Callable[[pl.DataFrame], str] | None = None) -> None:
+                   panel_note: Callable[[pl.DataFrame], str] | None = None) -> Figure:
     """One heatmap per dataset · model, rows ``row_key`` (ordered), columns cells."""
     pairs = panels(data)
     shapes = []
@@ -68,4 +68,4 @@ def heatmap_panels(data: pl.DataFrame, row_key: str, row_label: str, value: str,
         ax.set_xlabel("population (method, sparsity)")
         ax.set_ylabel(row_axis_label)
     figure.tight_layout()
-    save_figure(figure, path, title)
+    return titled(figure, title)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import polars as pl
+from matplotlib.figure import Figure
 
 from pieflow.analysis.plots.common import (
     column_of_panels,
@@ -17,17 +16,19 @@ from pieflow.analysis.plots.common import (
     method_palette,
     panel_of,
     panels,
-    save_figure,
+    titled,
 )
 
 
-def plot_null_rate(table: pl.DataFrame, path: str | Path, split: str = "test") -> None:
+def plot_null_rate(table: pl.DataFrame, split: str = "test") -> Figure:
     """PIE share vs. the dense-vs-dense null share against sparsity, with 95 % intervals;
-    the control's share (extra training alone) as a reference line."""
+    the control's share (extra training alone) as a reference line. Cells without a null
+    rate (imported ones, see their ``note``) are left out."""
     data = table.filter(pl.col("split") == split)
+    if "null_mean" in data.columns:
+        data = data.filter(pl.col("null_mean").is_not_null())
     if data.is_empty():
-        empty_figure(path, "PIEs vs. the null", f"no {split} results")
-        return
+        return empty_figure("PIEs vs. the null", f"no {split} results")
     pairs = panels(data)
     methods = sorted(data.filter(~control_rows()).get_column("method").unique().to_list())
     palette = method_palette(methods)
@@ -67,5 +68,5 @@ def plot_null_rate(table: pl.DataFrame, path: str | Path, split: str = "test") -
         ax.set_xticks(sparsities)
     legend_with_flags(figure, axes)
     figure.tight_layout()
-    save_figure(figure, path, f"PIEs against the null rate ({split} split): disagreement "
-                              "beyond what seed noise alone gives")
+    return titled(figure, f"PIEs against the null rate ({split} split): disagreement "
+                          "beyond what seed noise alone gives")

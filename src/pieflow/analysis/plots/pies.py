@@ -3,11 +3,10 @@ by EL2N difficulty."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import polars as pl
 import seaborn as sns
+from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from pieflow.analysis.pies import EARLY_CHECKPOINT
@@ -27,18 +26,17 @@ from pieflow.analysis.plots.common import (
     method_palette,
     panel_of,
     panels,
-    save_figure,
+    titled,
     undertrained_rows,
 )
 
 
-def plot_pie_share(table: pl.DataFrame, path: str | Path, split: str = "test") -> None:
+def plot_pie_share(table: pl.DataFrame, split: str = "test") -> Figure:
     """Share of examples that are PIEs against sparsity, one line per method; the
     control's share of changed answers (extra training alone) as a reference line."""
     data = table.filter(pl.col("split") == split)
     if data.is_empty():
-        empty_figure(path, f"PIEs on the {split} split", f"no {split} results")
-        return
+        return empty_figure(f"PIEs on the {split} split", f"no {split} results")
     pairs = panels(data)
     methods = sorted(data.filter(~control_rows()).get_column("method").unique().to_list())
     palette = method_palette(methods)
@@ -58,16 +56,15 @@ def plot_pie_share(table: pl.DataFrame, path: str | Path, split: str = "test") -
         ax.set_ylim(bottom=0)
     legend_with_flags(figure, axes, title="method")
     figure.tight_layout()
-    save_figure(figure, path, f"PIEs on the {split} split by sparsity (all seeds vs. all "
-                              "seeds)")
+    return titled(figure, f"PIEs on the {split} split by sparsity (all seeds vs. all "
+                          "seeds)")
 
 
-def plot_pie_accuracy(table: pl.DataFrame, path: str | Path, split: str = "test") -> None:
+def plot_pie_accuracy(table: pl.DataFrame, split: str = "test") -> Figure:
     """Dense (●) → pruned (▼) accuracy on PIEs, non-PIEs and all examples, per cell."""
     data = table.filter(pl.col("split") == split)
     if data.is_empty():
-        empty_figure(path, "Accuracy on PIEs", f"no {split} results")
-        return
+        return empty_figure("Accuracy on PIEs", f"no {split} results")
     pairs = panels(data)
     subsets = {"on_pies": "PIEs", "on_non_pies": "non-PIEs", "on_all": "all examples"}
     colours = dict(zip(subsets, sns.color_palette("deep", 3), strict=True))
@@ -104,16 +101,15 @@ def plot_pie_accuracy(table: pl.DataFrame, path: str | Path, split: str = "test"
     figure.legend(handles=handles, loc="center left", bbox_to_anchor=(1.0, 0.5),
                   title="examples / population")
     figure.tight_layout()
-    save_figure(figure, path, "Where the accuracy goes: dense (●) → pruned (▼) accuracy on "
-                              f"PIEs, non-PIEs and all {split} examples")
+    return titled(figure, "Where the accuracy goes: dense (●) → pruned (▼) accuracy on "
+                          f"PIEs, non-PIEs and all {split} examples")
 
 
-def plot_el2n_bins(table: pl.DataFrame, path: str | Path, split: str = "test") -> None:
+def plot_el2n_bins(table: pl.DataFrame, split: str = "test") -> Figure:
     """Mean (pruned − dense) loss per EL2N bin (± standard error), one line per cell."""
     data = table.filter(pl.col("split") == split)
     if data.is_empty():
-        empty_figure(path, "Loss by EL2N", f"no {split} results")
-        return
+        return empty_figure("Loss by EL2N", f"no {split} results")
     data = data.with_columns(
         (cell_label()
          + pl.when(collapsed_rows(data)).then(pl.lit(" (collapsed)"))
@@ -147,5 +143,5 @@ def plot_el2n_bins(table: pl.DataFrame, path: str | Path, split: str = "test") -
         ax.set_ylabel("pruned − dense loss (nats)")
         ax.legend(title="cell", fontsize=8, loc="upper left")
     figure.tight_layout()
-    save_figure(figure, path, f"Where pruning costs loss: {split} examples by EL2N "
-                              "difficulty (± standard error)")
+    return titled(figure, f"Where pruning costs loss: {split} examples by EL2N "
+                          "difficulty (± standard error)")

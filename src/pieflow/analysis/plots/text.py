@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import polars as pl
+from matplotlib.figure import Figure
 
 from pieflow.analysis.plots.common import empty_figure
 from pieflow.analysis.plots.heatmap import heatmap_panels
@@ -14,12 +14,11 @@ from pieflow.analysis.plots.heatmap import heatmap_panels
 SIGNIFICANCE = 0.05
 
 
-def plot_text_effects(table: pl.DataFrame, path: str | Path, split: str = "test") -> None:
+def plot_text_effects(table: pl.DataFrame, split: str = "test") -> Figure:
     """Heatmap: rank-biserial effect size of PIEs vs. non-PIEs per text feature and cell."""
     data = table.filter(pl.col("split") == split)
     if data.is_empty():
-        empty_figure(path, "Text features of PIEs", f"no {split} results")
-        return
+        return empty_figure("Text features of PIEs", f"no {split} results")
     order = {name: i for i, name in enumerate(dict.fromkeys(data["feature"].to_list()))}
     data = data.with_columns(
         pl.col("feature").replace_strict(order, return_dtype=pl.Int64).alias("feature_rank"))
@@ -31,8 +30,8 @@ def plot_text_effects(table: pl.DataFrame, path: str | Path, split: str = "test"
         p = record["p_holm"]
         return f"{effect:+.2f}" + ("*" if p is not None and p < SIGNIFICANCE else "")
 
-    heatmap_panels(
-        data, "feature_rank", "feature", "rank_biserial", path,
+    return heatmap_panels(
+        data, "feature_rank", "feature", "rank_biserial",
         f"Are PIEs longer or harder to read? PIEs vs. non-PIEs on the {split} split\n"
         "rank-biserial effect (> 0: PIEs higher; * Holm-corrected p < 0.05)",
         "rank-biserial effect", annotate,

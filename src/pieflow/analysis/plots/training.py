@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import polars as pl
+from matplotlib.figure import Figure
 
 from pieflow.analysis.plots.common import (
     CONTROL_COLOR,
@@ -14,7 +13,7 @@ from pieflow.analysis.plots.common import (
     legend_with_flags,
     panel_of,
     panels,
-    save_figure,
+    titled,
 )
 from pieflow.layout import CONTROL, DENSE
 
@@ -33,13 +32,12 @@ def _verdict(panel: pl.DataFrame) -> str:
     return f"dense STILL IMPROVING (last epoch {gain:+.1f} pts)"
 
 
-def plot_training_curves(curves: pl.DataFrame, path: str | Path) -> None:
+def plot_training_curves(curves: pl.DataFrame) -> Figure:
     """One row per dataset · model: validation accuracy (mean, min–max band over seeds,
     the majority-class share as a floor) and training loss against the epoch, for the
     dense population and the control that continues it."""
     if curves.is_empty():
-        empty_figure(path, "Training curves", "no trained populations")
-        return
+        return empty_figure("Training curves", "no trained populations")
     pairs = panels(curves)
     figure, grid = plt.subplots(len(pairs), 2, figsize=(10.5, 3.4 * len(pairs)),
                                 squeeze=False)
@@ -73,8 +71,8 @@ def plot_training_curves(curves: pl.DataFrame, path: str | Path) -> None:
             ax.xaxis.get_major_locator().set_params(integer=True)
     legend_with_flags(figure, [ax for row in grid for ax in row], flags=False)
     figure.tight_layout()
-    save_figure(figure, path, "Training curves: have the dense populations converged? "
-                              "(mean over seeds, band: min–max)")
+    return titled(figure, "Training curves: have the dense populations converged? "
+                          "(mean over seeds, band: min–max)")
 
 
 def _with_join_point(panel: pl.DataFrame, method: str) -> pl.DataFrame:
