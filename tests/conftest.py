@@ -59,13 +59,15 @@ def tweets():
 
 
 def encoded(spec: dict, frame, num_classes: int = 3):
-    from pieflow.labels import label_kind_of_split
+    """A frame in memory tokenised by the function the train, prune, predict and
+    influence stages tokenise a split with (``models.loading.encode_frame``): pieflow's
+    own special-token rule (``adds_special_tokens``), not a second rule here that could
+    disagree with it (one did, for decoders)."""
+    from pieflow.labels import label_kind_of
     from pieflow.models.classifiers import load_tokenizer
-    from pieflow.models.encoding import encode
+    from pieflow.models.loading import encode_frame
 
-    return encode(load_tokenizer(spec), frame, spec["max_length"],
-                  label_kind_of_split(frame), num_classes,
-                  special_tokens=spec["family"] == "bert")
+    return encode_frame(spec, load_tokenizer(spec), frame, label_kind_of(frame), num_classes)
 
 
 @pytest.fixture(scope="session")

@@ -7,17 +7,21 @@ Tiny random Llama-style and GPT-2-style models (tests/conftest.py) saved with
 from __future__ import annotations
 
 import copy
+import shutil
+from pathlib import Path
 
+import polars as pl
 import pytest
 import torch
 from bad_configs import base_config
-from conftest import make_tiny_decoder
+from conftest import encoded, make_tiny_decoder
 from torch import nn
+from workflow_helpers import failure_report, planned_jobs, snakemake, write_config
 
 from pieflow import config as pieflow_config
 from pieflow.config import ConfigError, check_config
 from pieflow.influence.grand import grand_scores, norm_parameters
-from pieflow.labels import label_kind_of_split
+from pieflow.masks import achieved_sparsity, prunable_parameters
 from pieflow.models.classifiers import (
     DECODER_PAD,
     DecoderClassifier,
@@ -27,14 +31,11 @@ from pieflow.models.classifiers import (
     load_tokenizer,
     trainable_state,
 )
-from pieflow.models.encoding import encode
-from pieflow.models.loading import adds_special_tokens, encode_for
+from pieflow.models.forward import loss_per_example, model_inputs
 from pieflow.predict.inference import predict_logits
-from pieflow.prune.masks import achieved_sparsity, prunable_parameters
 from pieflow.prune.methods import BUILTIN_METHODS
 from pieflow.prune.schedules import run_pruning
 from pieflow.train.dense import train_dense
-from pieflow.train.loop import loss_per_example, model_inputs
 
 CPU = torch.device("cpu")
 STYLES = ["llama", "gpt2"]
@@ -63,9 +64,9 @@ def spec(style, request) -> dict:
 
 
 def encode_frame(spec: dict, frame):
-    """What ``models.loading.encode_split`` does, from a frame in memory."""
-    return encode(load_tokenizer(spec), frame, spec["max_length"],
-                  label_kind_of_split(frame), 3, special_tokens=adds_special_tokens(spec))
+    """A frame in memory encoded as the stages encode a split (tests/conftest.py
+    ``encoded``: ``models.loading.encode_frame``)."""
+    return encoded(spec, frame)
 
 
 # --------------------------------------------------------------------------------------
@@ -119,14 +120,12 @@ def test_gpt2_conv1d_is_rebuilt_as_an_equal_linear(tiny_gpt2_dir, tweets):
     assert torch.allclose(ours, theirs, atol=1e-5)
 
 
-def test_special_tokens_follow_the_tokenizer_in_training_and_prediction(
-    spec, style, tweets, tmp_path
-):
-    """Llama's tokenizer adds BOS, GPT-2's adds nothing; the train and predict stages
-    encode through the same function, so they agree."""
+def test_special_tokens_follow_the_tokenizer_in_training_and_prediction(spec, style, tweets):
+    """Llama's tokenizer adds BOS, GPT-2's adds nothing; the train, prune, predict and
+    influence stages encode through the same function (``models.loading.encode_frame``),
+    so they agree."""
     frame = tweets.splits["test"].head(6)
-    frame.write_parquet(tmp_path / "test.parquet")
-    data = encode_for(spec, str(tmp_path / "test.parquet"), label_kind_of_split(frame), 3)
+    data = encode_frame(spec, frame)
     tokenizer = load_tokenizer(spec)
     texts = frame.get_column("text").to_list()
     default = tokenizer(texts, truncation=True, max_length=spec["max_length"])["input_ids"]
@@ -348,8 +347,111 @@ def test_revision_only_pins_hub_models(tmp_path, monkeypatch, tiny_llama_dir):
     assert "models.minilm.revision: pins a hub id" in refusal(config)
 
 
-def test_a_new_revision_retrains_and_repredicts():
+# --------------------------------------------------------------------------------------
+# A new revision in the workflow
+# --------------------------------------------------------------------------------------
+
+HUB_ID = "pieflow-test/tiny-gpt2"
+FIRST, SECOND = "1" * 40, "2" * 40  # two commits of HUB_ID
+
+
+def make_hub_cache(cache: Path, folder: Path) -> Path:
+    """A Hugging Face hub cache holding ``HUB_ID`` at two commits, laid out as
+    ``from_pretrained(HUB_ID, revision=...)`` reads it offline: FIRST is ``folder`` (also
+    ``main``), SECOND the same model with every weight moved by seeded noise."""
+    from transformers import AutoModelForCausalLM
+
+    repo = cache / f"models--{HUB_ID.replace('/', '--')}"
+    for commit in (FIRST, SECOND):
+        shutil.copytree(folder, repo / "snapshots" / commit)
+    model = AutoModelForCausalLM.from_pretrained(folder)
+    generator = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for param in model.parameters():
+            param.add_(0.5 * torch.randn(param.shape, generator=generator))
+    model.save_pretrained(repo / "snapshots" / SECOND)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(FIRST)
+    return cache
+
+
+def revision_config(revision: str) -> dict:
+    """The hub decoder pinned at ``revision`` beside a BiLSTM, two seeds, one
+    post-training method, a few dozen tweets."""
+    return {
+        "datasets": {"tweets": {"source": "embedded-tweets", "max_length": 32,
+                                "max_examples": {"train": 24, "validation": 8, "test": 16}}},
+        "models": {
+            "tinygpt2": {"family": "decoder", "pretrained": HUB_ID, "revision": revision,
+                         "epochs": 1, "lr": 1e-3, "batch_size": 8, "grand": False},
+            "bilstm": {"family": "bilstm", "vectors": "embedded", "hidden_size": 8,
+                       "epochs": 1, "lr": 2e-3, "batch_size": 8},
+        },
+        "methods": ["mag-pt"],
+        "sparsities": [50],
+        "seeds": 2,
+        "splits": ["test"],
+    }
+
+
+def model_targets(model: str) -> list[str]:
+    """Every per-model output (the summaries over all models are left out, for time):
+    dense and pruned predictions, the pruned cell's PIEs, influence, token counts."""
+    folder = f"results/tweets/{model}"
+    return [f"{folder}/dense/0/predictions.parquet", f"{folder}/mag-pt/50/predictions.parquet",
+            f"{folder}/mag-pt/50/pies.parquet", f"{folder}/influence.parquet",
+            f"{folder}/token_counts.parquet"]
+
+
+def test_a_new_revision_is_a_training_and_inference_parameter():
+    """What the slow test below relies on, checked without running the workflow."""
     config = decoder_config(revision="0123abc")
     dataset = next(iter(config["datasets"]))
     assert pieflow_config.training_params(config, dataset, "qwen")["revision"] == "0123abc"
     assert pieflow_config.inference_params(config, dataset, "qwen")["revision"] == "0123abc"
+
+
+@pytest.mark.slow
+def test_a_new_revision_retrains_and_repredicts(tmp_path, monkeypatch, tiny_gpt2_dir):
+    """The workflow with a hub decoder pinned at one commit, then the config pins
+    another: the decoder's training, pruning, prediction, PIE, influence and token jobs
+    are scheduled again and no BiLSTM job; rerunning the decoder's predictions rewrites
+    them from the new commit's weights and leaves the BiLSTM's files alone."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # the snakemake jobs inherit both
+    monkeypatch.setenv("HF_HUB_CACHE", str(make_hub_cache(tmp_path / "hub", tiny_gpt2_dir)))
+    workdir = tmp_path / "workflow"
+    workdir.mkdir()
+    decoder = model_targets("tinygpt2")
+    targets = decoder + model_targets("bilstm")
+    write_config(workdir, revision_config(FIRST))
+    result = snakemake(workdir, *targets)
+    assert result.returncode == 0, failure_report(workdir, result)
+    assert planned_jobs(workdir, *targets) == {}
+
+    predicted = [t for t in decoder if t.endswith("predictions.parquet")]
+    before = {t: ((workdir / t).stat().st_mtime_ns, pl.read_parquet(workdir / t))
+              for t in predicted}
+    bilstm = {p: p.stat().st_mtime_ns
+              for p in (workdir / "results" / "tweets" / "bilstm").rglob("*") if p.is_file()}
+    assert len(bilstm) > 10
+
+    write_config(workdir, revision_config(SECOND))
+    jobs = planned_jobs(workdir, *targets)
+    assert sorted(job["seed"] for job in jobs.get("train_dense", [])) == ["0", "1"], jobs
+    assert {rule: len(found) for rule, found in jobs.items()} == {
+        "train_dense": 2, "prune_model": 2, "predict_cell": 2, "diff_cell": 1,
+        "score_influence": 1, "count_tokens": 1}
+    for rule, found in jobs.items():
+        assert all(job["model"] == "tinygpt2" for job in found), rule
+
+    result = snakemake(workdir, *predicted)  # the predictions, for time
+    assert result.returncode == 0, failure_report(workdir, result)
+    assert planned_jobs(workdir, *predicted) == {}
+    keys = ["seed", "split", "example_id", "label"]
+    for target, (mtime, frame) in before.items():
+        assert (workdir / target).stat().st_mtime_ns > mtime, target  # rewritten
+        after = pl.read_parquet(workdir / target)
+        assert after.select(keys).equals(frame.select(keys)), target
+        # the new commit's weights, not the old ones again: other logits and losses
+        assert (after["loss"] - frame["loss"]).abs().max() > 1e-3, target
+    assert {p: p.stat().st_mtime_ns for p in bilstm} == bilstm  # no BiLSTM file rewritten
