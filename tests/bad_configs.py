@@ -3,9 +3,8 @@
 Each case changes a valid base config (the shipped default, offline) in place — or, for
 YAML errors, is the text of a config file — and names a substring of pieflow's message
 and a one-line fix. ``tests/test_config_errors.py`` asserts every case in-process; the
-same table, with the messages pieflow really prints, is the troubleshooting table of
-``README.md (Troubleshooting)``. After changing a message or a case, regenerate
-it:
+same table, with the messages pieflow really prints, is the config errors table of
+``docs/troubleshooting.md``. After changing a message or a case, regenerate it:
 
     .venv/bin/python tests/bad_configs.py
 """
@@ -21,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 Mutation = Callable[[dict[str, Any], Path], None]
-DOC = Path(__file__).resolve().parents[1] / "README.md"
+DOC = Path(__file__).resolve().parents[1] / "docs" / "troubleshooting.md"
 START, END = "<!-- config-cases:start -->", "<!-- config-cases:end -->"
 SHOWN_WORKDIR = "/home/me/project"  # the scratch working directory, as the table shows it
 PIPE, ESCAPED_PIPE = "|", "\\|"
@@ -166,7 +165,7 @@ CASES: list[Case] = [
     Case("top-unknown-key", rename("seeds", "seed"),
          "top level: unknown key 'seed' (did you mean 'seeds'?)", "Fix the key's spelling"),
     Case("top-missing-key", drop("splits"), "top level: missing key 'splits'",
-         "Add the key (see the Configuration table)"),
+         "Add the key (see docs/configuration.md)"),
     Case("seeds-1", set_("seeds", 1), "seeds: 1 is below the minimum 2",
          "Use at least 2 seeds: PIEs compare populations of models"),
     Case("seeds-float", set_("seeds", 5.0), "seeds: 5.0 is not a whole number (write 5)",
@@ -403,7 +402,7 @@ CASES: list[Case] = [
         "datasets", "models", "methods", "sparsities", "seeds"))),
          "top level: missing key 'datasets' (a trained grid needs datasets, models, methods, "
          "sparsities and seeds; a config without one needs imported predictions)",
-         "Declare a trained grid, or imported predictions (see Bring your own predictions)"),
+         "Declare a trained grid, or imported predictions (see docs/predictions.md)"),
     Case("imported-model-clash", imported(model="bilstm"),
          "imported.qwen_hs.model: 'bilstm' is also a trained model (models.bilstm); give the "
          "imported model a name of its own", "Name the imported model differently"),

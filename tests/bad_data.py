@@ -2,8 +2,8 @@
 
 Each :class:`Case` writes a small dataset into a folder and returns its config entry.
 ``tests/test_data_errors.py`` runs every case in-process and checks what pieflow says;
-the same table, with the messages pieflow really prints, is the troubleshooting table of
-``README.md (Troubleshooting)``. After changing a message or a case, regenerate it:
+the same table, with the messages pieflow really prints, is the data errors table of
+``docs/troubleshooting.md``. After changing a message or a case, regenerate it:
 
     .venv/bin/python tests/bad_data.py
 
@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from hub_fixtures import make_snli, write_rows  # noqa: E402
 
-DOC = Path(__file__).resolve().parents[1] / "README.md"
+DOC = Path(__file__).resolve().parents[1] / "docs" / "troubleshooting.md"
 START, END = "<!-- data-cases:start -->", "<!-- data-cases:end -->"
 CLASSES = ["neg", "neu", "pos"]
 TOPICS = ["arts", "money", "sports"]

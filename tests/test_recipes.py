@@ -17,12 +17,18 @@ from the repository; ``config.yaml`` and ``config/`` copied), in the block's ord
 * ``make TARGET`` runs as ``make -n TARGET``; ``sudo bash SCRIPT`` as ``bash -n SCRIPT``
   (syntax only: installing and starting SLURM is ``tests/test_slurm.py``'s business).
 * ``cat > FILE <<'EOF' … EOF`` runs as it is; ``python -m pieflow.compare`` and
-  ``python -m pieflow.config_errors`` run on files made for them.
+  ``python -m pieflow.config`` run on files made for them.
 * A ```yaml block whose keys are config keys is a config fragment: merged into the
   shipped ``config.yaml`` with ``--configfile`` (as adding its keys to the config would)
   and dry-run, and every method it names must be planned. One whose keys are profile
   keys must be part of a profile under ``profiles/`` (the text around it names which).
 * Blocks without a language are diagrams and sample output: they must hold no command.
+* A ```python block is code a reader adds to the package (the extension recipes of
+  docs/architecture.md): it is compiled, for its syntax only.
+
+Generated tables follow the same rule: the table of built-in methods in docs/methods.md
+must be what ``BUILTIN_METHODS`` says (``.venv/bin/python tests/test_recipes.py``
+rewrites it), and the README must link every page of docs/.
 
 Where a recipe needs what a fresh clone lacks, or would plan for minutes, the test
 changes as little as it can and says so in SUBSTITUTIONS below (printed with every
@@ -60,13 +66,13 @@ SUBSTITUTIONS = {
              "the interpreter running these tests (python -m snakemake)",
              "the clone's .venv is whatever runs the tests"),
     "study-seeds": ("seeds: 30 in config/study.yaml",
-                    "seeds: 2 (so the job count the README states is not checked)",
+                    "seeds: 2 (so the job count docs/configuration.md states is not checked)",
                     "30 seeds only multiply the plan (~11,000 jobs: ~50 s of CPU to plan); "
                     "its shape (datasets, models, methods, sparsities, files) is unchanged"),
     "aapd": ("data/aapd/{train,validation,test}.jsonl (the paths in config/study.yaml)",
              "two-line JSONL files in the working directory",
-             "the README says to fetch AAPD first; the config check looks for the files "
-             "even in a dry run"),
+             "docs/configuration.md says to fetch AAPD first; the config check looks for "
+             "the files even in a dry run"),
     "report": ("results/ of the default run (snakemake --report needs finished outputs)",
                "a linked copy of the tiny test run (finished_run)",
                "a report cannot be a dry run, and the default run takes minutes"),
@@ -94,7 +100,7 @@ STUDY_SEEDS = ("seeds: 30\n", "seeds: 2\n")
 # Inline recipes (in `backticks`, not fenced) that are commands worth running: the text
 # as it stands in the document and the command line it stands for.
 INLINE = {
-    "compare": ("README.md", "python -m pieflow.compare results-a results-b",
+    "compare": ("docs/architecture.md", "python -m pieflow.compare results-a results-b",
                 "python -m pieflow.compare results-a results-b"),
     "one-cell": ("docs/slurm.md", "Run one cell first (`--config seeds=2 methods=[imp]`)",
                  ".venv/bin/snakemake --profile profiles/slurm --config seeds=2 methods=[imp]"),
@@ -197,7 +203,7 @@ def rewrite(command: str) -> tuple[str, str]:
         return "heredoc", command
     if program == "python" and words[1:3] == ["-m", "pieflow.compare"]:
         return "compare", command
-    if program == "python" and words[1:3] == ["-m", "pieflow.config_errors"]:
+    if program == "python" and words[1:3] == ["-m", "pieflow.config"]:
         return "config-check", command
     if program in {"for", "ls", "lm_eval"}:  # substitution "external"
         return "external", f"bash -n -c {shlex.quote(command)}"
@@ -432,14 +438,72 @@ def run_yaml_block(block: Block, clone: Path) -> None:
 
 
 # ---------------------------------------------------------------------------------------
+# Generated tables
+# ---------------------------------------------------------------------------------------
+
+METHODS_DOC = REPO / "docs" / "methods.md"
+METHODS_START, METHODS_END = "<!-- builtin-methods:start -->", "<!-- builtin-methods:end -->"
+AFTER_PRUNE = {"continue": "keep training", "rewind": "rewind to"}
+
+
+def method_row(name: str, spec) -> str:
+    """One row of the built-in methods table, read off a ``MethodSpec``."""
+    dash = "—"
+    schedule = f"`{spec.schedule}`"
+    after = dash
+    if spec.schedule == "iterative":
+        schedule += f", {spec.prunes} prunes"
+        after = AFTER_PRUNE[spec.after_prune]
+        if spec.after_prune == "rewind":
+            after += (" initialisation" if spec.rewind_epoch == 0
+                      else f" the dense weights after epoch {spec.rewind_epoch}")
+    elif spec.recover_epochs:
+        after = f"fine-tune {spec.recover_epochs} epochs"
+    pattern = dash if spec.fixed_sparsity == 0 else spec.pattern
+    quantize = dash
+    if spec.quantize is not None:
+        q = spec.quantize
+        grid = f"groups of {q.group_size}" if q.group_size else "per output channel"
+        kind = "symmetric" if q.symmetric else "asymmetric"
+        quantize = f"{q.bits} bit, {grid}, {kind}, {q.scheme.upper()}"
+    cells = ("the `sparsities` list" if spec.fixed_sparsity is None
+             else f"{spec.fixed_sparsity} only")
+    return (f"| `{name}` | {spec.compression} | `{spec.score}` | {schedule} | {after} | "
+            f"{pattern} | {quantize} | {cells} |")
+
+
+def methods_table() -> str:
+    """docs/methods.md's table of the built-in methods, one row per ``BUILTIN_METHODS``
+    entry, in its order."""
+    from pieflow.prune.methods import BUILTIN_METHODS
+
+    header = ["| method | kind | score | schedule | after each prune | pattern | quantize "
+              "| sparsity cells |", "|---|---|---|---|---|---|---|---|"]
+    return "\n".join(header + [method_row(name, spec)
+                               for name, spec in BUILTIN_METHODS.items()])
+
+
+def write_methods_table() -> None:
+    """Rewrite the table between the markers of docs/methods.md."""
+    text = METHODS_DOC.read_text(encoding="utf-8")
+    head, rest = text.split(METHODS_START)
+    _, tail = rest.split(METHODS_END)
+    METHODS_DOC.write_text(f"{head}{METHODS_START}\n{methods_table()}\n{METHODS_END}{tail}",
+                           encoding="utf-8")
+    print(f"built-in methods written to {METHODS_DOC}")
+
+
+# ---------------------------------------------------------------------------------------
 # The tests
 # ---------------------------------------------------------------------------------------
 
 
 def test_the_documents_hold_recipes():
     """The parser finds the blocks (a broken parser would make every test vanish)."""
-    assert {block.document.name for block in BLOCKS} >= {"README.md", "slurm.md"}
-    assert {block.language for block in BLOCKS} >= {"bash", "yaml", ""}
+    assert {block.document.name for block in BLOCKS} >= {
+        "README.md", "slurm.md", "methods.md", "configuration.md", "predictions.md",
+        "troubleshooting.md", "architecture.md"}
+    assert {block.language for block in BLOCKS} >= {"bash", "yaml", "", "python"}
     assert sum(block.language in SHELL for block in BLOCKS) >= 5
 
 
@@ -450,6 +514,8 @@ def test_recipe(block, clone, request):
         run_shell_block(block, clone, request)
     elif block.language in {"yaml", "yml"}:
         run_yaml_block(block, clone)
+    elif block.language == "python":
+        compile(block.text, block.id, "exec")  # syntax only: code a reader adds
     elif block.language in {"", "text"}:
         commands = [line for line in block.text.splitlines()
                     if re.match(r"\s*(\S*snakemake|make|python|sudo|bash)\s", line)]
@@ -480,7 +546,7 @@ def test_rewriting_commands():
     assert rewrite("make run    # set up") == ("make", "make -n run    # set up")
     assert rewrite("sudo bash tests/slurm/start_slurm.sh  # x") == (
         "syntax", "bash -n tests/slurm/start_slurm.sh")
-    assert rewrite(".venv/bin/python -m pieflow.config_errors c.yaml  # x")[0] == "config-check"
+    assert rewrite(".venv/bin/python -m pieflow.config c.yaml  # x")[0] == "config-check"
     with pytest.raises(AssertionError, match="teach"):
         rewrite("rm -rf results")
     block = textwrap.dedent("""\
@@ -493,3 +559,25 @@ def test_rewriting_commands():
         """)
     assert shell_commands(block) == ["cat > f.yaml <<'EOF'\nseeds: 3\nEOF",
                                      ".venv/bin/snakemake -n \\\n    --configfile f.yaml"]
+
+
+def test_the_methods_table_is_builtin_methods():
+    """docs/methods.md lists every built-in method as ``BUILTIN_METHODS`` defines it."""
+    text = METHODS_DOC.read_text(encoding="utf-8")
+    assert text.count(METHODS_START) == 1 and text.count(METHODS_END) == 1, \
+        f"{METHODS_DOC.name}: no single {METHODS_START} … {METHODS_END} block"
+    shown = text.split(METHODS_START)[1].split(METHODS_END)[0].strip()
+    assert shown == methods_table(), (f"{METHODS_DOC.name}'s table of built-in methods is "
+                                      "out of date: run .venv/bin/python tests/test_recipes.py")
+
+
+def test_the_readme_links_every_page():
+    """The README's "Read on" reaches every page of docs/ (drafts aside)."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    pages = [path for path in DOCUMENTS if path.parent.name == "docs"]
+    unlinked = [path.name for path in pages if f"(docs/{path.name}" not in readme]
+    assert pages and not unlinked, f"README.md links no {unlinked}"
+
+
+if __name__ == "__main__":
+    write_methods_table()

@@ -21,6 +21,6 @@ def log_to(path: str | Path) -> None:
 
 
 def _log_uncaught(kind, value, traceback) -> None:
-    """Put a job's fatal error in its log file, where the README says to look."""
+    """Put a job's fatal error in its log file, where docs/troubleshooting.md says to look."""
     logging.getLogger("pieflow").critical("job failed", exc_info=(kind, value, traceback))
 
