@@ -117,7 +117,11 @@ def both(*mutations: Mutation) -> Mutation:
 
 
 _IMPORT_FILES = ("runs/dense/seed0.jsonl", "runs/dense/seed1.jsonl",
-                 "runs/gptq/seed0.jsonl", "runs/table.csv")
+                 "runs/gptq/seed0.jsonl", "runs/table.csv",
+                 # lm_eval's own layout: <output_path>/<model_name>/samples_<task>_<date>.jsonl
+                 "lm_eval_out/qwen/samples_hellaswag_2026-12-01T10-00-00.000001.jsonl",
+                 "lm_eval_out/qwen/samples_hellaswag_2026-12-02T09-30-00.000001.jsonl",
+                 "lm_eval_out/qwen/samples_arc_easy_2026-12-01T10-00-00.000001.jsonl")
 
 
 def imported(**entry: Any) -> Mutation:
@@ -409,6 +413,17 @@ CASES: list[Case] = [
     Case("imported-unknown-key", imported(fromat="lm-eval"),
          "imported.qwen_hs: unknown key 'fromat' (did you mean 'format'?)",
          "Fix the key's spelling"),
+    Case("imported-ambiguous-folder", imported(dense=["lm_eval_out"], task="hellaswag"),
+         "imported.qwen_hs.dense[0]: folder lm_eval_out: 2 samples files of task 'hellaswag' "
+         "(lm_eval_out/qwen/samples_hellaswag_2026-12-01T10-00-00.000001.jsonl; "
+         "lm_eval_out/qwen/samples_hellaswag_2026-12-02T09-30-00.000001.jsonl): name the "
+         "file, or a folder or glob that holds one",
+         "Name the run's samples file, or move the other run away"),
+    Case("imported-filter-on-table", imported(format="table", dense=["runs/table.csv"],
+                                              compressed={"gptq": ["runs/table.csv"]},
+                                              filter="strict-match"),
+         "imported.qwen_hs.filter: applies only to format: lm-eval (this entry is format: "
+         "table)", "Remove it: a table holds one answer per example"),
     Case("imported-format", imported(format="lm_eval"),
          "imported.qwen_hs.format: 'lm_eval' is not one of pieflow, table, lm-eval "
          "(did you mean 'lm-eval'?)", "Use pieflow, table or lm-eval"),

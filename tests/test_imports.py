@@ -115,9 +115,8 @@ def generate_until(doc_id: int) -> dict:
      r"s\.jsonl, line 1: no 'filtered_resps' field; a samples line of lm-evaluation-harness"),
     ([{**lm_eval_line(0, [-1.0, -2.0], 0), "doc_id": "seven"}],
      r"line 1: doc_id 'seven' is not a whole number"),
-    ([generate_until(0)], r"s\.jsonl, line 1: this looks like a generate_until task \(the "
-     r"responses are generated text\); pieflow imports multiple-choice tasks only "
-     r"\(output_type: multiple_choice"),
+    ([{**generate_until(0), "exact_match": 0.5}], r"s\.jsonl, line 1: no 0/1 value under "
+     r"'exact_match' \(it holds 0\.5\)"),
     ([lm_eval_line(0, [-1.0], 0)], r"line 1: this looks like a loglikelihood task \(one "
      r"continuation per document, e.g. lambada\)"),
     ([lm_eval_line(0, [-1.0, -2.0], 5)], r"line 1: target '5' is neither a choice's index "
@@ -136,7 +135,7 @@ def test_a_multiple_input_task_is_refused_with_the_supported_kind(tmp_path):
     line["arguments"]["gen_args_1"]["arg_0"] = "another context"
     said = refused(r"line 1: every choice has the same continuation", [jsonl(
         tmp_path / "s.jsonl", [line])], LM_EVAL)
-    assert "winogrande" in said and "multiple-choice tasks only" in said
+    assert "winogrande" in said and "multiple-choice tasks (output_type" in said
 
 
 def test_empty_non_utf8_and_several_filters(tmp_path):
@@ -149,8 +148,12 @@ def test_empty_non_utf8_and_several_filters(tmp_path):
     lines = [{**lm_eval_line(0, [-1.0, -2.0], 0), "filter": name} for name in ("a", "b")]
     refused(r"lines of several filters \(a, b\)", [jsonl(tmp_path / "f.jsonl", lines)],
             LM_EVAL)
-    kept = [{**lm_eval_line(0, [-1.0, -2.0], 0), "filter": name} for name in ("none", "b")]
-    assert read([jsonl(tmp_path / "g.jsonl", kept)], LM_EVAL).height == 1
+    both = jsonl(tmp_path / "g.jsonl", [{**lm_eval_line(0, [-1.0, -2.0], 0), "filter": name}
+                                         for name in ("none", "b")])
+    refused(r"lines of several filters \(b, none\); .* choose one with filter:", [both], LM_EVAL)
+    assert read([both], {**LM_EVAL, "filter": "none"}).height == 1
+    refused(r"no lines of filter 'c' \(filter: in the config\); the file's filters: b, none",
+            [both], {**LM_EVAL, "filter": "c"})
 
 
 # --------------------------------------------------------------------------------------

@@ -23,8 +23,9 @@ from pieflow.config_errors import (
     summary,
     with_schema_defaults,
 )
-from pieflow.imports.files import table_columns
-from pieflow.imports.spec import ImportSpec, import_specs
+from pieflow.imports.files import locate_samples, table_columns
+from pieflow.imports.spec import ImportSpec
+from pieflow.imports.spec import import_specs as _entries
 from pieflow.layout import CONTROL, DENSE, Cell
 from pieflow.prune.methods import BUILTIN_METHODS, MethodSpec
 
@@ -238,3 +239,9 @@ def starts_from_dense(config: dict[str, Any], method: str) -> bool:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def import_specs(config: dict[str, Any]) -> list[ImportSpec]:
+    """The ``imported`` entries, each lm-eval folder or glob resolved to its samples file
+    (a folder listing while the DAG is built; the config check refuses ambiguity first)."""
+    return _entries(config, locate=locate_samples)

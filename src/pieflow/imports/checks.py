@@ -13,12 +13,14 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from pieflow.imports.files import PredictionsError, locate_samples
 from pieflow.imports.spec import FORMAT_KEYS
 from pieflow.layout import CONTROL, DENSE
 
 SUFFIXES = {"pieflow": (".parquet",), "table": (".csv", ".parquet"),
             "lm-eval": (".jsonl",)}
 _FILE_KEYS = ("path", "seed")
+_GLOB = frozenset("*?[")
 _POPULATION_KEYS = ("sparsity", "files")
 
 
@@ -46,18 +48,20 @@ def problems(config: Mapping[str, Any]) -> Iterator[str]:
                    "prepared data holds the texts; remove it")
         elif "texts" in entry and not Path(entry["texts"]).is_file():
             yield f"{where}.texts: no file {entry['texts']}{_looked_in(entry['texts'])}"
-        yield from _files(f"{where}.dense", entry["dense"], fmt)
+        task = entry.get("task")
+        yield from _files(f"{where}.dense", entry["dense"], fmt, task)
         for method, value in entry["compressed"].items():
-            yield from _population(f"{where}.compressed.{method}", method, value, fmt)
+            yield from _population(f"{where}.compressed.{method}", method, value, fmt, task)
 
 
-def _population(where: str, method: str, value: Any, fmt: str) -> Iterator[str]:
+def _population(where: str, method: str, value: Any, fmt: str,
+                task: str | None) -> Iterator[str]:
     if method in (DENSE, CONTROL):
         yield (f"{where}: {method!r} names a population pieflow keeps for its own (the "
                "dense one is the entry's dense files); choose another name")
         return
     if isinstance(value, list):
-        yield from _files(where, value, fmt)
+        yield from _files(where, value, fmt, task)
         return
     unknown = [key for key in value if key not in _POPULATION_KEYS]
     if unknown:
@@ -71,10 +75,10 @@ def _population(where: str, method: str, value: Any, fmt: str) -> Iterator[str]:
                 0 <= sparsity < 100):
             yield (f"{where}.sparsity: {sparsity!r} is not an integer percent from 0 to 99 "
                    "(it names the cell's folder)")
-        yield from _files(f"{where}.files", value["files"], fmt)
+        yield from _files(f"{where}.files", value["files"], fmt, task)
 
 
-def _files(where: str, files: Any, fmt: str) -> Iterator[str]:
+def _files(where: str, files: Any, fmt: str, task: str | None = None) -> Iterator[str]:
     if not isinstance(files, list) or not files:
         yield (f"{where}: expected a non-empty list of files (one per model or seed), got "
                f"{files!r}")
@@ -103,6 +107,12 @@ def _files(where: str, files: Any, fmt: str) -> Iterator[str]:
                 yield f"{at}.seed: seed {seed} is given to {where}[{seeds[seed]}] already"
             else:
                 seeds[seed] = index
+        if fmt == "lm-eval" and (Path(path).is_dir() or not _GLOB.isdisjoint(path)):
+            try:  # lm_eval's output folder, or a glob: the one samples file it holds
+                path = locate_samples(path, task)
+            except PredictionsError as err:
+                yield f"{at}: {err}"
+                continue
         if not Path(path).is_file():
             yield f"{at}: no file {path}{_looked_in(path)}"
         elif not path.lower().endswith(SUFFIXES[fmt]):

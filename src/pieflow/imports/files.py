@@ -4,6 +4,8 @@ messages. A reader module (it opens the files it is handed); the format readers 
 from __future__ import annotations
 
 import csv
+import functools
+import glob
 from pathlib import Path
 
 
@@ -50,3 +52,48 @@ def table_columns(path: str) -> list[str]:
         return list(pq.read_schema(path).names)
     with open(path, encoding="utf-8", errors="replace", newline="") as handle:
         return next(csv.reader(handle), [])
+
+
+_GLOB_CHARACTERS = frozenset("*?[")
+
+
+@functools.cache
+def locate_samples(path: str, task: str | None = None) -> str:
+    """The lm-evaluation-harness samples file an entry names: the file itself, or the one
+    file of ``task`` under a folder (searched recursively: lm_eval writes
+    ``<output_path>/<model_name>/samples_<task>_<date>.jsonl``, 0.4.3+, or
+    ``<model_args>_<task>.jsonl``, 0.4.0–0.4.2) or among a glob's matches. Several
+    candidates are refused, listed, rather than guessed between."""
+    if _GLOB_CHARACTERS.isdisjoint(path) and not Path(path).is_dir():
+        return path
+    if _GLOB_CHARACTERS.isdisjoint(path):
+        found = sorted(str(p) for p in Path(path).rglob("*.jsonl") if p.is_file())
+        where = f"folder {path}"
+    else:
+        found = sorted(p for p in glob.glob(path, recursive=True) if Path(p).is_file())
+        where = f"glob {path}"
+    if task is not None:
+        found = [p for p in found if samples_task(Path(p).name, task)]
+    elif not _GLOB_CHARACTERS.isdisjoint(path):
+        pass  # a glob chose its files itself
+    else:
+        found = [p for p in found if Path(p).name.startswith("samples_")] or found
+    of_task = f" of task {task!r}" if task else ""
+    if not found:
+        raise PredictionsError(f"{where}: no lm-eval samples file{of_task} "
+                               "(samples_<task>_<date>.jsonl, or <model_args>_<task>.jsonl)")
+    if len(found) > 1:
+        shown = "; ".join(found[:6]) + ("; …" if len(found) > 6 else "")
+        hint = "name the file, or a folder or glob that holds one" + (
+            "" if task else ", or set task:")
+        raise PredictionsError(f"{where}: {len(found)} samples files{of_task} ({shown}): "
+                               f"{hint}")
+    return found[0]
+
+
+def samples_task(name: str, task: str) -> bool:
+    """Whether a samples file's name is of ``task`` (either lm_eval naming)."""
+    if name.startswith(f"samples_{task}_") and name.endswith(".jsonl"):
+        date = name[len(f"samples_{task}_"):-len(".jsonl")]
+        return bool(date) and date[0].isdigit()  # not samples_<task>_<subtask>_<date>
+    return name.endswith(f"_{task}.jsonl") and not name.startswith("samples_")

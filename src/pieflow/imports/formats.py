@@ -43,21 +43,52 @@ def read_file(path: str, reading: dict[str, Any]) -> pl.DataFrame:
 
 
 def _lm_eval(path: str, reading: dict[str, Any]) -> pl.DataFrame:
+    """The samples of one (document, filter) kept: ``reading["filter"]`` where given, else
+    the file's only filter. Generated answers add ``correct`` (see :mod:`.lmeval`)."""
     rows = list(read_samples(path, decoded(path), score=reading.get("score") or
-                             "loglikelihood", text_field=reading.get("text_field")))
-    frame = pl.DataFrame(rows, schema={
-        "_row": pl.Int64, "example_id": pl.Int64, "label": pl.Int64, "pred": pl.Int64,
-        "logits": pl.List(pl.Float64), "text": pl.String, "filter": pl.String})
-    filters = sorted(set(frame.get_column("filter")))
-    if len(filters) > 1:
-        if "none" not in filters:
-            raise PredictionsError(f"{path}: lines of several filters ({', '.join(filters)}); "
-                                   "pieflow reads one answer per document: keep one "
-                                   "filter's lines")
-        frame = frame.filter(pl.col("filter") == "none")
+                             "loglikelihood", text_field=reading.get("text_field"),
+                             metric=reading.get("metric")))
+    if not rows:
+        raise PredictionsError(f"{path}: no samples (an empty JSON array or no lines)")
+    generated = {"correct" in row for row in rows}
+    if len(generated) > 1:
+        raise PredictionsError(f"{path}: mixes multiple-choice and generated-answer lines; "
+                               "a samples file holds one task")
+    answer = pl.String if generated.pop() else pl.Int64
+    schema = {"_row": pl.Int64, "example_id": pl.Int64, "label": answer, "pred": answer,
+              "logits": pl.List(pl.Float64), "text": pl.String, "filter": pl.String,
+              "doc_hash": pl.String, "prompt_hash": pl.String}
+    if answer == pl.String:
+        schema["correct"] = pl.Boolean
+    frame = _one_filter(path, pl.DataFrame(rows, schema=schema), reading.get("filter"))
     return frame.drop("filter").with_columns(
         pl.lit(None, pl.Int64).alias("seed"), pl.lit(None, pl.String).alias("split"),
         pl.lit(None, pl.String).alias("text_pair"))
+
+
+def _one_filter(path: str, frame: pl.DataFrame, chosen: str | None) -> pl.DataFrame:
+    """One line per document: lm-eval writes one per (document, filter)."""
+    filters = sorted(set(frame.get_column("filter").drop_nulls()))
+    if chosen is not None:
+        if chosen not in filters:
+            raise PredictionsError(f"{path}: no lines of filter {chosen!r} (filter: in the "
+                                   f"config); the file's filters: "
+                                   f"{', '.join(filters) or 'none named'}")
+        frame = frame.filter(pl.col("filter") == chosen)
+    elif len(filters) > 1:
+        raise PredictionsError(f"{path}: lines of several filters ({', '.join(filters)}); "
+                               "pieflow reads one answer per document: choose one with "
+                               "filter: in the entry")
+    repeated = frame.filter(pl.col("example_id").is_duplicated()).sort("_row")
+    if repeated.height:
+        doc_id = repeated.get_column("example_id")[0]
+        lines = repeated.filter(pl.col("example_id") == doc_id).get_column("_row").to_list()
+        why = (" and the lines name no filter: lm_eval before 0.4.7 logged one line per "
+               "filter without saying which (rerun with 0.4.7+, or keep one filter's lines)"
+               if frame.get_column("filter").null_count() else "")
+        raise PredictionsError(f"{path}, {rows_text(path, lines)}: doc_id {doc_id} appears "
+                               f"more than once{why}")
+    return frame
 
 
 def _csv(path: str) -> pl.DataFrame:

@@ -22,8 +22,11 @@ FORMATS = ("pieflow", "table", "lm-eval")
 # (argmax of the log-likelihoods) or ``acc_norm`` (per character of the choice).
 LM_EVAL_SCORES = {"loglikelihood": "acc", "loglikelihood_per_char": "acc_norm"}
 DEFAULT_SPLIT = "test"
+# (a file entry's path, the entry's task) -> the samples file it names
+Locate = Callable[[str, "str | None"], str]
 # Keys of an entry that only some formats read.
-FORMAT_KEYS = {"score": ("lm-eval",), "text_field": ("lm-eval",),
+FORMAT_KEYS = {"score": ("lm-eval",), "text_field": ("lm-eval",), "task": ("lm-eval",),
+               "filter": ("lm-eval",), "metric": ("lm-eval",),
                "split": ("lm-eval", "table")}
 
 
@@ -62,11 +65,25 @@ class ImportSpec:
     texts: str | None = None
     text_field: str | None = None
     score: str = "loglikelihood"
+    task: str | None = None
+    filter: str | None = None
+    metric: str | None = None
 
     @classmethod
-    def from_config(cls, name: str, entry: Mapping[str, Any]) -> ImportSpec:
-        """The entry as the schema and :mod:`pieflow.imports.checks` accept it."""
+    def from_config(cls, name: str, entry: Mapping[str, Any],
+                    locate: Locate | None = None) -> ImportSpec:
+        """The entry as the schema and :mod:`pieflow.imports.checks` accept it; ``locate``
+        turns an lm-eval entry's folder or glob into its samples file (the import
+        formats' :func:`pieflow.imports.files.locate_samples`; without it, paths as given)."""
         where = f"imported.{name}"
+        task = entry.get("task")
+
+        def _files(items: list[Any]) -> tuple[SourceFile, ...]:
+            files = _source_files(items)
+            if locate is None or entry["format"] != "lm-eval":
+                return files
+            return tuple(SourceFile(locate(f.path, task), f.seed) for f in files)
+
         compressed = []
         for method, value in entry["compressed"].items():
             files, sparsity = (value, 0) if isinstance(value, list) else (
@@ -80,7 +97,8 @@ class ImportSpec:
                    compressed=tuple(compressed), split=entry.get("split", DEFAULT_SPLIT),
                    classes=tuple(classes) if classes else None, texts=entry.get("texts"),
                    text_field=entry.get("text_field"),
-                   score=entry.get("score", "loglikelihood"))
+                   score=entry.get("score", "loglikelihood"), task=task,
+                   filter=entry.get("filter"), metric=entry.get("metric"))
 
     @property
     def populations(self) -> tuple[ImportedPopulation, ...]:
@@ -96,10 +114,14 @@ class ImportSpec:
         raise KeyError(f"{self.name}: no population {method}/{sparsity}")
 
     def reading(self) -> dict[str, Any]:
-        """What a reader of this entry's files needs (plain values: a rule's params)."""
+        """What a reader of this entry's files needs (plain values: a rule's params;
+        ``filter`` and ``metric`` only where set, so entries without them keep their
+        params, and their cells stay fresh)."""
+        chosen = {key: value for key, value in (("filter", self.filter),
+                                                ("metric", self.metric)) if value}
         return {"name": self.name, "format": self.format, "split": self.split,
                 "text_field": self.text_field, "score": self.score,
-                "classes": list(self.classes) if self.classes else None}
+                "classes": list(self.classes) if self.classes else None, **chosen}
 
     def has_texts(self, columns_of: Callable[[str], list[str]]) -> bool:
         """Whether the examples' texts can be read: lm-eval samples carry each document;
@@ -116,11 +138,12 @@ class ImportSpec:
         return False
 
 
-def _files(items: list[Any]) -> tuple[SourceFile, ...]:
+def _source_files(items: list[Any]) -> tuple[SourceFile, ...]:
     return tuple(SourceFile(item) if isinstance(item, str)
                  else SourceFile(item["path"], item.get("seed")) for item in items)
 
 
-def import_specs(config: Mapping[str, Any]) -> list[ImportSpec]:
-    return [ImportSpec.from_config(name, entry)
+def import_specs(config: Mapping[str, Any], locate: Locate | None = None
+                 ) -> list[ImportSpec]:
+    return [ImportSpec.from_config(name, entry, locate)
             for name, entry in (config.get("imported") or {}).items()]
