@@ -3,6 +3,10 @@
 Class frequencies come from the training split (``class_rank`` 0 = most frequent), so
 rare classes can be told apart from common ones. Counting is vectorised over examples
 with (rows × classes) indicator matrices; loops run over (split, seed) groups only.
+
+Generated answers have no fixed class list (every distinct answer would be a "class",
+thousands of one-example rows): both tables have no rows for them, and the job says why
+(:data:`NO_CLASS_LIST`).
 """
 
 from __future__ import annotations
@@ -13,6 +17,17 @@ import polars as pl
 from pieflow.labels import LabelKind, f1_per_class, one_hot
 
 _SPLIT = {"split": pl.String}
+NO_CLASS_LIST = "does not apply to free-text answers (no fixed class list)"
+CLASS_ACCURACY_SCHEMA = {
+    **_SPLIT, "class": pl.Int64, "class_name": pl.String, "class_rank": pl.Int64,
+    "n_train": pl.Int64, "train_share": pl.Float64, "n_examples": pl.Int64,
+    "class_share": pl.Float64, "measure": pl.String, "n_seeds": pl.Int64,
+    "score_mean": pl.Float64, "score_std": pl.Float64}
+PIE_CLASSES_SCHEMA = {
+    **_SPLIT, "class": pl.Int64, "class_name": pl.String, "class_rank": pl.Int64,
+    "n_examples": pl.Int64, "class_share": pl.Float64, "n_pies": pl.Int64,
+    "pie_share": pl.Float64, "pie_rate": pl.Float64, "over_representation": pl.Float64,
+    "n_pies_dense_votes": pl.Int64, "n_pies_pruned_votes": pl.Int64, "n_flipped": pl.Int64}
 
 
 def one_hot_matrix(frame: pl.DataFrame, column: str, num_classes: int,
@@ -138,7 +153,10 @@ def class_accuracy(predictions: pl.DataFrame, num_classes: int,
     """Per split × class of one cell: score (mean ± std over seeds) with class frequency.
 
     ``frequencies`` is :func:`class_frequencies` of the training split (names, ranks).
+    Generated answers: no rows (:data:`NO_CLASS_LIST`).
     """
+    if not kind.has_classes:
+        return pl.DataFrame(schema=CLASS_ACCURACY_SCHEMA)
     scores = class_scores(predictions, num_classes, kind)
     counts = split_class_counts(predictions, num_classes, kind)
     return (counts.join(scores, on=["split", "class"], how="left")
@@ -160,7 +178,10 @@ def pie_class_distribution(pies: pl.DataFrame, num_classes: int,
     PIEs. ``n_pies_dense_votes`` / ``n_pies_pruned_votes``: PIEs on which the dense /
     pruned population votes the class (the modal label; for multi-label a majority "on"
     vote); ``n_flipped``: PIEs on which the two populations' votes for the class differ.
+    Generated answers: no rows (:data:`NO_CLASS_LIST`).
     """
+    if not kind.has_classes:
+        return pl.DataFrame(schema=PIE_CLASSES_SCHEMA)
     is_pie = pies.get_column("is_pie").to_numpy().astype(bool)
     truth = one_hot_matrix(pies, kind.label_column, num_classes, kind)
     dense = one_hot_matrix(pies, "dense_modal", num_classes, kind)

@@ -23,9 +23,10 @@ def split_texts(splits: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
 
 
 def _names_expr(column: str, names: list[str], kind: LabelKind) -> pl.Expr:
-    """Class names of an int label, or of a multi-hot list (joined with ", ")."""
+    """Class names of an int label (generated answers: the answer's text), or of a
+    multi-hot list (joined with ", ")."""
     mapping = dict(enumerate(names))
-    if kind is LabelKind.SINGLE:
+    if kind is not LabelKind.MULTI:
         return pl.col(column).replace_strict(mapping, return_dtype=pl.String)
     indices = pl.col(column).list.eval(pl.arg_where(pl.element() == 1))
     return _index_names_expr(indices, mapping)
@@ -45,9 +46,10 @@ def pie_examples(pies: pl.DataFrame, data: pl.DataFrame, class_names: list[str],
 
     Ordered by ``pruned_agreement`` (descending), then ``dense_agreement`` (descending),
     then ``example_id``: confident, shared changes of answer first. ``data`` holds the
-    texts (``split``, ``example_id``, ``text``, ``text_pair``). Labels are class names;
-    for multi-label, the names of every class on, joined with ", " (``(none)`` when no
-    class is on), and ``flipped_class_names`` lists the classes whose vote changed.
+    texts (``split``, ``example_id``, ``text``, ``text_pair``). Labels are class names
+    (generated answers: the target and the modal answers as text); for multi-label, the
+    names of every class on, joined with ", " (``(none)`` when no class is on), and
+    ``flipped_class_names`` lists the classes whose vote changed.
     """
     top = (pies.filter(pl.col("is_pie"))
            .sort(["split", "pruned_agreement", "dense_agreement", "example_id"],

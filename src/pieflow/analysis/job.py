@@ -20,7 +20,14 @@ import polars as pl
 from pieflow import io
 from pieflow.analysis.accuracy import accuracy_table, cell_metrics
 from pieflow.analysis.cells import SORT_KEYS, noted_cells, stack, with_compression, with_keys
-from pieflow.analysis.classes import class_accuracy, class_frequencies, pie_class_distribution
+from pieflow.analysis.classes import (
+    CLASS_ACCURACY_SCHEMA,
+    NO_CLASS_LIST,
+    PIE_CLASSES_SCHEMA,
+    class_accuracy,
+    class_frequencies,
+    pie_class_distribution,
+)
 from pieflow.analysis.examples import pie_examples, split_texts
 from pieflow.analysis.findings import EFFECT, findings_description, findings_table, findings_view
 from pieflow.analysis.flags import accuracy_with_flags, with_flags, with_flags_unless_empty
@@ -73,8 +80,9 @@ def _label_kinds(meta: Sequence[str], datasets: Sequence[str]) -> dict[str, Labe
 
 
 def _read_predictions(path: str, kind: LabelKind, extra: Iterable[str] = ()) -> pl.DataFrame:
-    """The columns of a predictions file the analyses need (never the logits)."""
-    columns = ["seed", "split", "example_id", kind.label_column, kind.pred_column, *extra]
+    """The columns of a predictions file the analyses need (never the logits; generated
+    answers: with ``correct``, their correctness)."""
+    columns = ["seed", "split", "example_id", *kind.prediction_columns, *extra]
     return pl.read_parquet(path, columns=columns)
 
 
@@ -201,44 +209,71 @@ def summarise_classes_job(predictions: Sequence[str], cells: Sequence[Keys],
     """Per-class scores of every population and the PIE class distribution per cell.
 
     ``cells`` go with ``predictions`` (dense and pruned), ``pie_cells`` with ``pies``;
-    ``train``, ``classes`` and ``meta`` with ``datasets``.
+    ``train``, ``classes`` and ``meta`` with ``datasets``. Datasets of generated answers
+    have no class list: their cells add no rows (nothing is read for them), and the
+    tables' pages and figures say so.
     """
     kinds = _label_kinds(meta, datasets)
     train_of, classes_of = _by_dataset(train, datasets), _by_dataset(classes, datasets)
     frequencies: dict[str, tuple[int, pl.DataFrame]] = {}
     for dataset, kind in kinds.items():
+        if not kind.has_classes:
+            continue
         names = io.read_json(classes_of[dataset])
         data = pl.read_parquet(train_of[dataset], columns=[kind.label_column])
         frequencies[dataset] = (len(names), class_frequencies(data, len(names), kind, names))
+    skipped = sorted(dataset for dataset, kind in kinds.items() if not kind.has_classes)
 
     scores = []
     for path, keys in zip(predictions, cells, strict=True):
         kind = kinds[keys["dataset"]]
+        if not kind.has_classes:
+            scores.append(with_keys(pl.DataFrame(schema=CLASS_ACCURACY_SCHEMA), keys))
+            continue
         num_classes, frequency = frequencies[keys["dataset"]]
         scores.append(with_keys(class_accuracy(_read_predictions(path, kind), num_classes,
                                                frequency, kind), keys))
     distribution = []
     for path, keys in zip(pies, pie_cells, strict=True):
         kind = kinds[keys["dataset"]]
+        if not kind.has_classes:
+            distribution.append(with_keys(pl.DataFrame(schema=PIE_CLASSES_SCHEMA), keys))
+            continue
         num_classes, frequency = frequencies[keys["dataset"]]
         distribution.append(with_keys(pie_class_distribution(
             pl.read_parquet(path), num_classes, frequency, kind), keys))
     flags = pl.read_parquet(summary)
     order = [*SORT_KEYS, "class_rank"]
-    scores_table = (with_flags_unless_empty(stack(scores), flags)
+    scores_table = (_with_flags_if_keyed(stack(scores), flags)
                     .with_columns(pl.col("n_seeds").cast(pl.Int64)).sort(order))
-    distribution_table = with_flags_unless_empty(stack(distribution), flags).sort(order)
+    distribution_table = _with_flags_if_keyed(stack(distribution), flags).sort(order)
+    note = (f" This table {NO_CLASS_LIST}: dataset{'s' * (len(skipped) > 1)} "
+            f"{', '.join(skipped)} (generated answers) ha{'ve' if len(skipped) > 1 else 's'} "
+            "no rows." if skipped else "")
     _write(scores_table, outputs, "class_accuracy", "Per-class accuracy / F1",
            "Per population, split and class: the class's accuracy (its recall; "
            "single-label) or F1 (multi-label), mean and standard deviation over seeds, "
-           "with the class's frequency; class_rank 0 = most frequent class in training.")
+           "with the class's frequency; class_rank 0 = most frequent class in training."
+           + note)
     _write(distribution_table, outputs, "pie_classes", "PIE class distribution",
            "Per pruned cell, split and class: the class's share among all examples vs. "
            "among PIEs (over_representation = pie_share / class_share), the share of the "
            "class's examples that are PIEs, and how often the dense / pruned vote is the "
-           "class on PIEs.")
-    io.write_figure(plot_class_accuracy(scores_table), outputs["class_accuracy_figure"])
-    io.write_figure(plot_pie_classes(distribution_table), outputs["pie_classes_figure"])
+           "class on PIEs." + note)
+    io.write_figure(plot_class_accuracy(scores_table, skipped=skipped),
+                    outputs["class_accuracy_figure"])
+    io.write_figure(plot_pie_classes(distribution_table, skipped=skipped),
+                    outputs["pie_classes_figure"])
+    if skipped:
+        log.info("per-class tables %s: %s", NO_CLASS_LIST, ", ".join(skipped))
+
+
+def _with_flags_if_keyed(table: pl.DataFrame, summary: pl.DataFrame) -> pl.DataFrame:
+    """:func:`with_flags` for a table with the cell keys (rows or not), so a table whose
+    cells all lack rows (generated answers) still has both flag columns."""
+    if not set(SORT_KEYS) <= set(table.columns):
+        return table
+    return with_flags(table, summary)
 
 
 # --------------------------------------------------------------------------------------

@@ -22,7 +22,12 @@ Modal labels follow :func:`pieflow.labels.modal_labels`: the most voted class, t
 to the lowest class index. For multi-label predictions the PIE rule of
 :mod:`pieflow.diff.pies` applies instead: per class a population votes "on" when more
 than half of its ``h`` models predict it, and an example counts when any class's vote
-differs. Everything else is the same for both kinds, draw for draw.
+differs. Generated answers follow the single-label rule on answer ids: before the draws,
+each example's answers are renumbered 0, 1, … in ascending id order
+(:func:`pieflow.labels.answer_ranks`, dense and pruned together), which keeps every
+modal answer and the tie rule while the vote blocks stay (seeds × examples × seeds)
+however many distinct answers the data has. Everything else is the same for every kind,
+draw for draw.
 
 What the intervals cover: they are percentiles over the draws of the seed split, with the
 examples and the pool of models fixed. They describe how much the counts move with the
@@ -41,7 +46,7 @@ import numpy as np
 import polars as pl
 
 from pieflow.diff.populations import SplitPopulations, common_seed_rows
-from pieflow.labels import LabelKind
+from pieflow.labels import LabelKind, answer_ranks
 
 NULL_REPEATS = 200
 NULL_SEED = 0
@@ -149,10 +154,11 @@ def null_and_pie_draws(
 
     ``dense`` and ``pruned`` are population matrices of ``kind`` (see
     :mod:`pieflow.diff.populations`) whose rows are the seeds ``dense_seeds`` /
-    ``pruned_seeds``. Only the ``n`` common seeds take part; ``h = n // 2``. Each repeat
-    splits them into halves A and B and compares modal(dense A) with modal(dense B) (the
-    null) and with modal(pruned twins of B) (the PIEs). Vectorised over repeats and
-    examples, in chunks of repeats of bounded memory.
+    ``pruned_seeds`` (generated answers: any ids; ``num_classes`` is then unused). Only
+    the ``n`` common seeds take part; ``h = n // 2``. Each repeat splits them into halves
+    A and B and compares modal(dense A) with modal(dense B) (the null) and with
+    modal(pruned twins of B) (the PIEs). Vectorised over repeats and examples, in chunks
+    of repeats of bounded memory.
     """
     dense, pruned = np.asarray(dense), np.asarray(pruned)
     ndim, shape = (3, "(seeds × examples × classes)") if kind is LabelKind.MULTI else (
@@ -177,8 +183,13 @@ def null_and_pie_draws(
             f"{np.asarray(pruned_seeds).tolist()}")
     size = n_common // 2
     n_examples = dense.shape[1]
-    dense_votes = _vote_matrix(dense[dense_rows], kind, num_classes)
-    pruned_votes = _vote_matrix(pruned[pruned_rows], kind, num_classes)  # row i: twin of i
+    dense, pruned = dense[dense_rows], pruned[pruned_rows]  # row i: twins
+    if kind is LabelKind.ANSWER:  # per-example ranks: as few "classes" as seeds
+        ranks, n_ranks = answer_ranks(np.concatenate([dense, pruned]))
+        num_classes = max(n_ranks, 1)
+        dense, pruned = ranks[:n_common], ranks[n_common:]
+    dense_votes = _vote_matrix(dense, kind, num_classes)
+    pruned_votes = _vote_matrix(pruned, kind, num_classes)
 
     def verdict(weights: np.ndarray, votes: np.ndarray) -> np.ndarray:
         return _decide(weights @ votes, kind, num_classes, size, n_examples)

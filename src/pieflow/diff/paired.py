@@ -9,6 +9,10 @@ split (``paired.parquet``):
 * per same-seed pair (pruned seed *i* is the twin of dense seed *i*, paired by id), the
   same counts and the share of examples where the two models predict the same (multi-label:
   the whole multi-hot vector), averaged over the pairs;
+* generated answers: right and wrong are the metric's (``correct``), through the pooled
+  answer ids of :func:`pieflow.diff.populations.pooled_answers` (every right answer is
+  the target's id, so id == label is exactly ``correct``); two models "predict the same"
+  when both are right or both give the same wrong answer;
 * ``kl_mean``: the mean over examples of KL(p̄_dense ‖ p̄_pruned), p̄ the mean over all of a
   population's seeds of the softmax (multi-label: per-class Bernoulli KL of the mean
   sigmoids, averaged over the classes).

@@ -1,11 +1,14 @@
 """A cell's populations as matrices: what PIEs, the null rate and the paired statistics use.
 
 Single-label: (seeds × examples) class indices. Multi-label: (seeds × examples × classes)
-0/1 votes. The dense and the pruned population of a split are paired on the same
-examples, in ``example_id`` order, so their columns line up. Rows are in ascending
-numeric seed order and every matrix carries its seed ids, because pruned seed *i* is the
-twin of dense seed *i* (same initialisation and data order): the null rate pairs twins by
-id, never by row position, and either side may lack seeds the other has.
+0/1 votes. Generated answers: (seeds × examples) answer ids, every answer the metric calls
+right pooled into the target's id (:func:`pooled_answers`), so that a model is right
+exactly where its id is the label's, as for single-label data. The dense and the pruned
+population of a split are paired on the same examples, in ``example_id`` order, so their
+columns line up. Rows are in ascending numeric seed order and every matrix carries its
+seed ids, because pruned seed *i* is the twin of dense seed *i* (same initialisation and
+data order): the null rate pairs twins by id, never by row position, and either side may
+lack seeds the other has.
 """
 
 from __future__ import annotations
@@ -58,14 +61,14 @@ def common_seed_rows(
 def prediction_columns(kind: LabelKind) -> list[str]:
     """The columns of ``predictions.parquet`` the diff reads; ``logits`` only for the KL
     of ``paired.parquet`` (never the loss)."""
-    return ["seed", "split", "example_id", kind.label_column, kind.pred_column, "logits"]
+    return ["seed", "split", "example_id", *kind.prediction_columns, "logits"]
 
 
 def population_matrix(
     predictions: pl.DataFrame, split: str
 ) -> tuple[np.ndarray, np.ndarray, pl.DataFrame]:
-    """Single-label predictions of one split as (seeds × examples), the seed id of each
-    row (ascending), and the examples' ids and labels."""
+    """Single-label predictions (or pooled answer ids) of one split as (seeds ×
+    examples), the seed id of each row (ascending), and the examples' ids and labels."""
     part = predictions.filter(pl.col("split") == split)
     wide = part.pivot(on="seed", index=["example_id", "label"], values="pred").sort(
         "example_id")
@@ -113,16 +116,38 @@ def mean_probabilities(predictions: pl.DataFrame, split: str, kind: LabelKind) -
     return probs.mean(axis=1)
 
 
+def pooled_answers(predictions: pl.DataFrame) -> pl.DataFrame:
+    """Generated answers with every answer the metric calls right (``correct``) replaced
+    by the target's id: "19", "$19" and "19." are one right answer to an example whose
+    target is 19 (lm-eval's ``exact_match`` normalises them alike), while wrong answers
+    keep their own ids, so a change from one wrong answer to another is a change. A
+    model is then right exactly where its pooled id is the label. Raises ``ValueError``
+    where an answer equal to the target is scored wrong (the pooling would call it
+    right)."""
+    bad = predictions.filter((pl.col("pred") == pl.col("label")) & ~pl.col("correct"))
+    if bad.height:
+        row = bad.row(0, named=True)
+        raise ValueError(f"split {row['split']!r}, example {row['example_id']}, seed "
+                         f"{row['seed']}: the answer equals the target but is scored wrong "
+                         f"({bad.height} such rows)")
+    return predictions.with_columns(
+        pl.when(pl.col("correct")).then(pl.col("label")).otherwise(pl.col("pred"))
+        .alias("pred"))
+
+
 def paired_populations(
     dense: pl.DataFrame, pruned: pl.DataFrame, kind: LabelKind
 ) -> list[SplitPopulations]:
     """Per split of ``pruned`` (sorted): both populations, checked to share the examples.
 
     ``dense`` and ``pruned`` are tidy ``predictions.parquet`` frames of the given kind;
-    with a ``logits`` column in both, the mean probabilities are built too.
+    with a ``logits`` column in both, the mean probabilities are built too. Generated
+    answers (with their ``correct`` column) are pooled first (:func:`pooled_answers`).
     """
     build = multi_label_population if kind is LabelKind.MULTI else population_matrix
     with_probs = "logits" in dense.columns and "logits" in pruned.columns
+    if kind is LabelKind.ANSWER:
+        dense, pruned = pooled_answers(dense), pooled_answers(pruned)
     populations = []
     for split in sorted(set(pruned.get_column("split").unique().to_list())):
         dense_matrix, dense_seeds, examples = build(dense, split)

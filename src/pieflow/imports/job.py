@@ -19,6 +19,7 @@ import polars as pl
 from pieflow import io
 from pieflow.imports.difficulty import final_difficulty
 from pieflow.imports.files import PredictionsError
+from pieflow.imports.prompts import check_documents, check_twins, identical_draws
 from pieflow.imports.reading import (
     SPLITS,
     class_names,
@@ -26,21 +27,32 @@ from pieflow.imports.reading import (
     prediction_rows,
     read_population,
 )
-from pieflow.imports.validation import check_covers, check_labels, check_population, check_within
+from pieflow.imports.validation import (
+    check_answer_scores,
+    check_covers,
+    check_labels,
+    check_population,
+    check_within,
+)
 from pieflow.labels import LabelKind, label_kind, label_kind_of
 from pieflow.predict.metrics import metrics_frame
 
 log = logging.getLogger(__name__)
 
 TEXT_COLUMNS = ("text", "text_pair")
+_KIND_TEXT = {LabelKind.SINGLE: "single-label", LabelKind.MULTI: "multi-label",
+              LabelKind.ANSWER: "generated answers"}
 
 
 def import_dataset_job(entries: Sequence[Mapping[str, Any]], outputs: Mapping[str, str]
                        ) -> None:
     """A dataset's ``data/`` files from every imported entry on it: each split's examples
-    with their label and text, ``classes.json`` and ``meta.json`` (the label kind)."""
+    with their label and text, ``classes.json`` and ``meta.json`` (the label kind).
+    Generated answers (``label_kind: answer``): ``classes.json`` lists every distinct
+    target and answer of every population, sorted, and labels are their ids."""
     frames = [read_population(p["paths"], p["seeds"], entry, p["where"])
               for entry in entries for p in entry["populations"]]
+    warnings = _check_prompts(entries, frames)
     given = {tuple(entry["classes"]) for entry in entries if entry.get("classes")}
     if len(given) > 1:
         raise PredictionsError("imported entries " + ", ".join(e["name"] for e in entries)
@@ -48,7 +60,9 @@ def import_dataset_job(entries: Sequence[Mapping[str, Any]], outputs: Mapping[st
     kinds = {label_kind_of(frame) for frame in frames}
     if len(kinds) > 1:
         raise PredictionsError("imported entries " + ", ".join(e["name"] for e in entries)
-                               + " mix single-label and multi-label files")
+                               + " mix label kinds (" + ", ".join(sorted(kinds)) + "): "
+                               "single-label, multi-label and generated-answer files "
+                               "cannot share a dataset")
     kind = kinds.pop()
     classes = class_names(frames, next(iter(given), None), entries[0]["format"])
     every = pl.concat([indexed(frame, classes).select(
@@ -77,9 +91,31 @@ def import_dataset_job(entries: Sequence[Mapping[str, Any]], outputs: Mapping[st
         sizes[split] = part.height
     io.write_json(classes, outputs["classes"])
     io.write_json({"label_kind": str(kind), "num_classes": len(classes), "examples": sizes,
-                   "source": "imported", "texts": has_texts, "warnings": [], "notes": notes},
+                   "source": "imported", "texts": has_texts, "warnings": warnings,
+                   "notes": notes},
                   outputs["meta"])
     log.info("%d classes, examples per split %s, texts: %s", len(classes), sizes, has_texts)
+
+
+def _check_prompts(entries: Sequence[Mapping[str, Any]],
+                   frames: Sequence[pl.DataFrame]) -> list[str]:
+    """lm-eval samples with hashes: one document per doc_id over every file, twins that
+    saw their dense member's prompts (refused otherwise), and a warning where the dense
+    members are not different few-shot draws (:mod:`pieflow.imports.prompts`)."""
+    populations = [(p["where"], frame) for p, frame in zip(
+        (p for entry in entries for p in entry["populations"]), frames, strict=True)]
+    check_documents(populations)
+    warnings = []
+    position = 0
+    for entry in entries:
+        dense_where, dense = populations[position]
+        for where, frame in populations[position + 1:position + len(entry["populations"])]:
+            check_twins(dense, frame, where)
+        position += len(entry["populations"])
+        if (said := identical_draws(dense, dense_where)) is not None:
+            log.warning("%s", said)
+            warnings.append(said)
+    return warnings
 
 
 def _with_texts(examples: pl.DataFrame, path: str) -> pl.DataFrame:
@@ -109,16 +145,20 @@ def import_predictions_job(reading: Mapping[str, Any], where: str, paths: Sequen
                            dense: str | None = None) -> None:
     """One imported population as ``predictions.parquet`` and ``metrics.parquet``,
     checked against the dataset's prepared splits and (a compressed population) the
-    imported dense one."""
+    imported dense one. Generated answers keep ``correct`` (the line's metric), which
+    must score an answer the same in every file."""
     frame = read_population(paths, seeds, dict(reading), where)
     check_population(frame, where)
+    answers = label_kind_of(frame) is LabelKind.ANSWER
+    if answers:
+        check_answer_scores(frame)
     names, kind = io.read_json(classes), label_kind(io.read_json(meta))
     if reading.get("classes") and list(reading["classes"]) != names:
         raise PredictionsError(f"{where}: classes {list(reading['classes'])} differ from the "
                                f"dataset's ({names}, {classes})")
     if label_kind_of(frame) is not kind:
-        raise PredictionsError(f"{where}: the dataset is {kind}-label, the files are "
-                               f"{label_kind_of(frame)}-label")
+        raise PredictionsError(f"{where}: the dataset's labels are {_KIND_TEXT[kind]}, the "
+                               f"files' {_KIND_TEXT[label_kind_of(frame)]}")
     frame = indexed(frame, names)
     check_labels(frame)
     data = pl.concat([pl.read_parquet(path, columns=["example_id", kind.label_column])
@@ -132,6 +172,10 @@ def import_predictions_job(reading: Mapping[str, Any], where: str, paths: Sequen
                                     ).unique(["split", "example_id"])
         check_within(frame, reference, "the dense population")
         check_covers(frame, reference, "the dense population", where)
+        if answers:
+            check_answer_scores(frame, pl.read_parquet(
+                dense, columns=["split", "example_id", "pred", "correct"]),
+                "the dense population")
     rows = prediction_rows(frame, len(names), reading["format"])
     metrics = metrics_frame(rows, len(names), kind).with_columns(
         pl.lit(None, pl.Float64).alias("sparsity"))
@@ -152,7 +196,8 @@ def _multi_hot(labels: pl.Series, num_classes: int) -> pl.Series:
 
 def imported_difficulty_job(dense: str, classes: str, meta: str, output: str) -> None:
     """``influence.parquet`` of an imported model: EL2N-like difficulty from the dense
-    population's final probabilities (no early checkpoint exists)."""
+    population's final probabilities (no early checkpoint exists), or without them its
+    answers (generated answers: their correctness)."""
     kind = label_kind(io.read_json(meta))
     predictions = pl.read_parquet(dense)
     table = final_difficulty(predictions, kind, len(io.read_json(classes)))

@@ -70,11 +70,20 @@ def read_population(paths: Sequence[str], seeds: Sequence[int | None],
 def class_names(frames: Sequence[pl.DataFrame], given: Sequence[str] | None,
                 fmt: str) -> list[str]:
     """``classes`` as given; else class names in sorted order, where labels are names;
-    else ``0``, ``1``, … (lm-eval: ``choice 0``, …) up to the largest index seen."""
+    else ``0``, ``1``, … (lm-eval: ``choice 0``, …) up to the largest index seen.
+    Generated answers: every distinct target and answer, in sorted order (as text, so
+    ``"19"`` is an answer, never an index); ``classes`` does not apply to them."""
+    answers = label_kind_of(frames[0]) is LabelKind.ANSWER
+    if given and answers:
+        raise PredictionsError("classes: generated answers have no fixed class list (each "
+                               "distinct answer is its own); remove classes from the entry")
     if given:
         return list(given)
     frame = pl.concat([f.select("_file", "_row", "logits", *_label_columns(f))
                        for f in frames], how="vertical_relaxed")
+    if answers:
+        return sorted(set(frame.get_column("label").cast(pl.String))
+                      | set(frame.get_column("pred").cast(pl.String)))
     if label_kind_of(frames[0]) is LabelKind.MULTI:
         width = int(frame.select(pl.col("labels").list.len().max()).item() or 0)
         return [str(c) for c in range(width)]
@@ -96,21 +105,27 @@ def _label_columns(frame: pl.DataFrame) -> list[pl.Expr]:
 
 def indexed(frame: pl.DataFrame, classes: Sequence[str]) -> pl.DataFrame:
     """Labels and predictions as class indices: names are looked up in ``classes``;
-    integers are indices, unless every class name is an integer (then they are names)."""
-    if label_kind_of(frame) is LabelKind.MULTI:
+    integers are indices, unless every class name is an integer (then they are names).
+    Generated answers are always names (``"19"`` is the answer 19, not the 20th answer):
+    their ids index the sorted answers of ``classes.json``."""
+    kind = label_kind_of(frame)
+    if kind is LabelKind.MULTI:
         for column in ("labels", "preds"):
             fail(frame, pl.col(column).list.len() != len(classes),
                  f"column {column!r}: not a multi-hot list of the {len(classes)} classes")
         return frame
-    by_name = frame.schema["label"] == pl.String or all(
+    answers = kind is LabelKind.ANSWER
+    by_name = answers or frame.schema["label"] == pl.String or all(
         c.lstrip("-").isdigit() for c in classes)
+    shown = ", ".join(map(repr, classes[:6]) if answers else classes[:6]) + (
+        ", …" if len(classes) > 6 else "")
     positions = {name: index for index, name in enumerate(classes)}
     for column in ("label", "pred"):
         values = pl.col(column).cast(pl.String) if by_name else pl.col(column)
         known = values.is_in(list(positions)) if by_name else values.is_between(
             0, len(classes) - 1)
-        fail(frame, ~known, f"column {column!r}: not one of the {len(classes)} classes "
-             f"({', '.join(classes[:6])}{', …' if len(classes) > 6 else ''})")
+        fail(frame, ~known.fill_null(False), f"column {column!r}: not one of the "
+             f"{len(classes)} {'answers' if answers else 'classes'} ({shown})")
         if by_name:
             frame = frame.with_columns(values.replace_strict(positions, return_dtype=pl.Int64)
                                        .alias(column))
@@ -120,10 +135,13 @@ def indexed(frame: pl.DataFrame, classes: Sequence[str]) -> pl.DataFrame:
 def prediction_rows(frame: pl.DataFrame, num_classes: int, fmt: str) -> pl.DataFrame:
     """The tidy ``predictions.parquet`` rows of an indexed population: ``logits`` padded
     with −∞ to the classes (lm-eval: documents with fewer choices) and the ``loss``
-    (cross-entropy; multi-label: BCE averaged over classes), both null without logits."""
+    (cross-entropy; multi-label: BCE averaged over classes), both null without logits.
+    Generated answers: ``label`` and ``pred`` answer ids, ``correct`` (the line's metric)
+    after them, ``logits`` and ``loss`` null (a generated text has no class scores)."""
     kind = label_kind_of(frame)
     logits = pl.col("logits")
-    has_logits = frame.get_column("logits").null_count() < frame.height
+    has_logits = (kind is not LabelKind.ANSWER
+                  and frame.get_column("logits").null_count() < frame.height)
     if has_logits:
         fail(frame, logits.is_null(), "no logits where other rows of the population have them")
         width = logits.list.len()
@@ -134,6 +152,9 @@ def prediction_rows(frame: pl.DataFrame, num_classes: int, fmt: str) -> pl.DataF
     keys = [pl.col("seed"), pl.col("split"), pl.col("example_id")]
     if kind is LabelKind.MULTI:
         rows = frame.select(*keys, pl.col("labels", "preds").cast(pl.List(pl.Int8)))
+    elif kind is LabelKind.ANSWER:
+        rows = frame.select(*keys, pl.col("label", "pred").cast(pl.Int64),
+                            pl.col("correct").cast(pl.Boolean))
     else:
         rows = frame.select(*keys, pl.col("label", "pred").cast(pl.Int64))
     loss = _loss(frame, num_classes, kind) if has_logits else None

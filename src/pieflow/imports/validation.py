@@ -4,7 +4,10 @@
   (the population matrices of the diff need a full seeds × examples grid);
 * the files agree on each example's label (dense and compressed, every seed);
 * a compressed population covers exactly the dense population's examples;
-* imported examples exist in the dataset's prepared splits, with the same labels.
+* imported examples exist in the dataset's prepared splits, with the same labels;
+* generated answers: every row has its score (``correct``), an answer equal to the
+  target is scored right, and the same answer to the same example is scored the same
+  everywhere (any seed, dense and compressed), so a modal answer has one correctness.
 """
 
 from __future__ import annotations
@@ -102,3 +105,41 @@ def check_covers(frame: pl.DataFrame, reference: pl.DataFrame, name: str, where:
             f"{where}: no prediction for {len(ids)} example{'s' * (len(ids) > 1)} of split "
             f"{split} that {name} has: example_id {_ids(ids)}; the dense and compressed "
             "populations must predict the same examples")
+
+
+def _verdict(correct: bool) -> str:
+    return "right" if correct else "wrong"
+
+
+def check_answer_scores(frame: pl.DataFrame, reference: pl.DataFrame | None = None,
+                        name: str = "") -> None:
+    """Generated answers: ``correct`` (the line's metric) on every row, and one score per
+    (split, example, answer) across the rows of ``frame``; with ``reference`` (the dense
+    population's ``predictions.parquet`` rows, answers as ids like ``frame``'s), the same
+    score as there too."""
+    fail(frame, pl.col("correct").is_null(), "column 'correct': no score (the line's metric)")
+    fail(frame, (pl.col("pred") == pl.col("label")) & ~pl.col("correct"),
+         "column 'correct': an answer equal to its target is scored wrong (pieflow counts "
+         "every answer the metric calls right as the target, and the target as right)")
+    key = [*KEY, "pred"]
+    ordered = frame.sort("_file", "_row")
+    first = ordered.group_by(key, maintain_order=True).first().select(
+        *key, pl.col("correct").alias("_first"), pl.col("_file").alias("_first_file"),
+        pl.col("_row").alias("_first_row"))
+    clash = ordered.join(first, on=key).filter(pl.col("correct") != pl.col("_first"))
+    if clash.height:
+        row = clash.row(0, named=True)
+        raise PredictionsError(
+            f"{location(row['_file'], row['_row'])}: answer {row['pred']!r} to example "
+            f"{row['example_id']} (split {row['split']}) is scored {_verdict(row['correct'])}"
+            f", but {_verdict(row['_first'])} at "
+            f"{location(row['_first_file'], row['_first_row'])}; the same answer must get "
+            "the same score in every file (one metric, one lm-eval version)")
+    if reference is None:
+        return
+    scores = reference.select(*key, pl.col("correct").alias("_reference")).unique(key)
+    joined = frame.join(scores, on=key, how="inner")
+    fail(joined, pl.col("correct") != pl.col("_reference"),
+         f"column 'correct': an answer is scored otherwise than the same answer in {name}; "
+         "the same answer must get the same score in every file (one metric, one lm-eval "
+         "version)")

@@ -11,9 +11,16 @@ from pieflow.labels import LabelKind, f1_per_class, micro_f1, one_hot
 def metrics_frame(predictions: pl.DataFrame, num_classes: int, kind: LabelKind) -> pl.DataFrame:
     """Accuracy and macro-F1 per (seed, split); multi-label adds micro-F1 and counts an
     example as accurate only when every class is right (exact match). Macro-F1 averages
-    over all classes (a class absent from both labels and predictions scores 0)."""
+    over all classes (a class absent from both labels and predictions scores 0).
+    Generated answers: accuracy is the share the line's metric calls right (``correct``),
+    and macro-F1 is null (free-text answers have no fixed class list)."""
     rows = []
     for (seed, split), part in predictions.group_by(["seed", "split"], maintain_order=True):
+        if kind is LabelKind.ANSWER:
+            rows.append({"seed": seed, "split": split,
+                         "accuracy": float(part.get_column("correct").cast(pl.Float64).mean()),
+                         "macro_f1": None})
+            continue
         if kind is LabelKind.MULTI:
             targets = np.stack(part.get_column("labels").to_numpy()).astype(bool)
             preds = np.stack(part.get_column("preds").to_numpy()).astype(bool)
@@ -27,4 +34,5 @@ def metrics_frame(predictions: pl.DataFrame, num_classes: int, kind: LabelKind) 
             extra = {}
         rows.append({"seed": seed, "split": split, "accuracy": accuracy,
                      "macro_f1": float(f1_per_class(targets, preds).mean()), **extra})
-    return pl.DataFrame(rows).sort(["seed", "split"])
+    return pl.DataFrame(rows).with_columns(pl.col("macro_f1").cast(pl.Float64)).sort(
+        ["seed", "split"])

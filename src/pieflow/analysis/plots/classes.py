@@ -1,6 +1,12 @@
-"""Class figures: per-class accuracy by population, and which classes become PIEs."""
+"""Class figures: per-class accuracy by population, and which classes become PIEs.
+
+Datasets of generated answers have no class list and no rows in the class tables; a
+figure names them (``skipped``) instead of leaving them out silently.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import polars as pl
@@ -21,12 +27,31 @@ from pieflow.analysis.plots.common import (
 )
 from pieflow.analysis.plots.heatmap import heatmap_panels
 
+NOT_APPLICABLE = "per-class figures do not apply to free-text answers (no fixed class list)"
 
-def plot_class_accuracy(table: pl.DataFrame, split: str = "test") -> Figure:
-    """Heatmap: per-class score (mean over seeds) by population, classes by frequency."""
-    data = table.filter(pl.col("split") == split)
+
+def _with_note(figure: Figure, skipped: Sequence[str]) -> Figure:
+    """The figure's title with the datasets it leaves out (generated answers) below it."""
+    if skipped:
+        titled(figure, f"{figure.get_suptitle()}\nleft out: {', '.join(skipped)} "
+                       f"({NOT_APPLICABLE})")
+    return figure
+
+
+def _nothing(title: str, split: str, skipped: Sequence[str]) -> Figure:
+    if skipped:
+        return empty_figure(title, f"{NOT_APPLICABLE[0].upper()}{NOT_APPLICABLE[1:]}: "
+                                   f"{', '.join(skipped)}")
+    return empty_figure(title, f"no {split} results")
+
+
+def plot_class_accuracy(table: pl.DataFrame, split: str = "test",
+                        skipped: Sequence[str] = ()) -> Figure:
+    """Heatmap: per-class score (mean over seeds) by population, classes by frequency.
+    ``skipped``: datasets of generated answers (no classes), named in the figure."""
+    data = table.filter(pl.col("split") == split) if "split" in table.columns else table
     if data.is_empty():
-        return empty_figure("Per-class accuracy", f"no {split} results")
+        return _nothing("Per-class accuracy", split, skipped)
     data = data.with_columns(
         (pl.col("score_mean") * 100).alias("percent"),
         (pl.col("class_name") + " (" + (pl.col("train_share") * 100).round(1)
@@ -36,30 +61,32 @@ def plot_class_accuracy(table: pl.DataFrame, split: str = "test") -> Figure:
         names = {"accuracy": "accuracy on the class (recall)", "f1": "F1 of the class"}
         return " / ".join(names.get(m, m) for m in sorted(panel["measure"].unique()))
 
-    return heatmap_panels(
+    return _with_note(heatmap_panels(
         data, "class_rank", "row_label", "percent",
         f"Per-class accuracy by population ({split} split, % mean over seeds)\n"
         "rows: classes from most to least frequent in training",
         "per-class score (%)",
         lambda r: "" if r["percent"] is None else f"{r['percent']:.0f}",
         cmap="rocket", vmin=0, vmax=100, row_axis_label="class (by training frequency)",
-        panel_note=measure)
+        panel_note=measure), skipped)
 
 
 def _cell_list(cells: pl.DataFrame) -> str:
     return ", ".join(cells.sort(["method", "sparsity"]).select(cell_label()).to_series())
 
 
-def plot_pie_classes(table: pl.DataFrame, split: str = "test") -> Figure:
+def plot_pie_classes(table: pl.DataFrame, split: str = "test",
+                     skipped: Sequence[str] = ()) -> Figure:
     """Bars: each class's share of all examples vs. of the PIEs, per sparsity.
 
     PIE shares are averaged over the methods of a sparsity (whiskers: their range), the
     control's changed answers are a group of their own; collapsed cells are left out and
-    listed in the panel title, undertrained ones kept and listed.
+    listed in the panel title, undertrained ones kept and listed. ``skipped``: datasets
+    of generated answers (no classes), named in the figure.
     """
-    data = table.filter(pl.col("split") == split)
+    data = table.filter(pl.col("split") == split) if "split" in table.columns else table
     if data.is_empty():
-        return empty_figure("PIE classes", f"no {split} results")
+        return _nothing("PIE classes", split, skipped)
     pairs = panels(data)
     width = min(28.0, max(7.0, 0.55 * data["class"].n_unique() * 2 + 3))
     figure, axes = plt.subplots(len(pairs), 1, figsize=(width, 3.8 * len(pairs)),
@@ -102,5 +129,6 @@ def plot_pie_classes(table: pl.DataFrame, split: str = "test") -> Figure:
         ax.tick_params(axis="x", rotation=45 if len(order) > 8 else 0)
         ax.legend(title="", fontsize=8)
     figure.tight_layout()
-    return titled(figure, f"Which classes become PIEs? Class shares among all {split} "
-                          "examples vs. among PIEs (mean over methods; whiskers: range)")
+    return _with_note(titled(figure, f"Which classes become PIEs? Class shares among all "
+                                     f"{split} examples vs. among PIEs (mean over methods; "
+                                     "whiskers: range)"), skipped)
