@@ -81,8 +81,9 @@ SUBSTITUTIONS = {
                     "a copy of the shipped config.yaml",
                     "the recipe checks a config of the reader's own"),
     "imported-files": ("the lm-evaluation-harness samples files an imported: recipe names",
-                       "small multiple-choice samples files (tests/imported_files.py) at "
-                       "those paths",
+                       "under lm_eval_out/, the real lm_eval runs of tests/lmeval_fixtures "
+                       "as lm_eval laid them out; elsewhere small multiple-choice samples "
+                       "files (tests/imported_files.py) at those paths",
                        "the recipe imports files the reader made with lm_eval"),
     "previous-yaml": ("a config file a snakemake recipe names that a clone lacks "
                       "(my-imports.yaml)",
@@ -163,8 +164,10 @@ def shell_commands(text: str) -> list[str]:
         while command[-1].rstrip().endswith("\\") and i < len(lines):
             command.append(lines[i])
             i += 1
-        if re.match(r"\s*(for|while)\b", line):  # a loop: through its `done`
-            while i < len(lines) and command[-1].strip() != "done":
+        if re.match(r"\s*(for|while)\b", line):  # a loop: through its own `done`
+            indent = len(line) - len(line.lstrip())
+            while i < len(lines) and not (command[-1].strip() == "done" and len(
+                    command[-1]) - len(command[-1].lstrip()) == indent):
                 command.append(lines[i])
                 i += 1
         if heredoc := re.search(r"<<-?\s*['\"]?(\w+)['\"]?", line):
@@ -350,15 +353,23 @@ def previous_yaml(block: Block) -> str:
     return earlier[-1].text
 
 
+LM_EVAL_OUT = "lm_eval_out/"  # the worked example's --output_path: the real fixtures
+
+
 def write_imported_files(fragment: dict, folder: Path) -> None:
     """Small lm-eval samples files at the paths an ``imported:`` fragment names
-    (substitution "imported-files"): 12 four-choice documents, seeded per path."""
+    (substitution "imported-files"): under ``lm_eval_out/``, the real lm_eval runs of
+    tests/lmeval_fixtures/v0.4.13 laid out as lm_eval laid them out; elsewhere 12
+    four-choice documents, seeded per path."""
     import json
     import zlib
 
     import numpy as np
     from imported_files import lm_eval_line
 
+    real = REPO / "tests" / "lmeval_fixtures" / "v0.4.13"
+    if not (folder / LM_EVAL_OUT).exists():
+        shutil.copytree(real, folder / LM_EVAL_OUT)
     for entry in (fragment.get("imported") or {}).values():
         groups = [entry.get("dense", []),
                   *(value["files"] if isinstance(value, dict) else value
@@ -366,7 +377,7 @@ def write_imported_files(fragment: dict, folder: Path) -> None:
         for path in (item["path"] if isinstance(item, dict) else item
                      for group in groups for item in group):
             target = folder / path
-            if target.exists():
+            if target.exists() or path.startswith(LM_EVAL_OUT):
                 continue
             rng = np.random.default_rng(zlib.crc32(path.encode()))
             lines = [lm_eval_line(doc, rng.normal(size=4).tolist(), doc % 4,
