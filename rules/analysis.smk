@@ -103,7 +103,7 @@ rule summarise_pies:
         el2n_bins=layout.analysis_file("el2n_bins.parquet"),
         el2n_bins_view=report(
             layout.view_file("el2n_bins.html"),
-            category="4. Difficulty (EL2N)",
+            category="4. Difficulty",
             subcategory="Loss by EL2N bin",
             labels={"view": "table", "shows": "loss change per EL2N bin"},
             caption=f"{REPORT}/el2n_bins_table.rst",
@@ -124,7 +124,7 @@ rule summarise_pies:
         ),
         el2n_figure=report(
             layout.figure_file("el2n_loss.png"),
-            category="4. Difficulty (EL2N)",
+            category="4. Difficulty",
             subcategory="Loss by EL2N bin",
             labels={"view": "figure", "shows": "loss change by EL2N difficulty"},
             caption=f"{REPORT}/el2n_loss.rst",
@@ -291,12 +291,56 @@ rule summarise_pie_examples:
         "../workflow/scripts/summarise_pie_examples.py"
 
 
+# Every registered difficulty score (pieflow.influence.scores) as a predictor of PIEs.
+rule summarise_pie_predictors:
+    input:
+        pies=cell_files(PIE_CELLS, "pies.parquet"),
+        influence=per_model(layout.INFLUENCE),
+        summary=PIE_SUMMARY,
+    output:
+        table=layout.PIE_PREDICTORS,
+        table_view=report(
+            layout.view_file("pie_predictors.html"),
+            category="4. Difficulty",
+            subcategory="Predictors of PIEs",
+            labels={"view": "table", "shows": "AUROC of each difficulty score"},
+            caption=f"{REPORT}/pie_predictors_table.rst",
+        ),
+        deciles=layout.PIE_PREDICTOR_DECILES,
+        deciles_view=report(
+            layout.view_file("pie_predictor_deciles.html"),
+            category="4. Difficulty",
+            subcategory="Predictors of PIEs",
+            labels={"view": "table", "shows": "PIE rate by score decile"},
+            caption=f"{REPORT}/pie_predictor_deciles_table.rst",
+        ),
+        figure=report(
+            layout.figure_file("pie_predictors.png"),
+            category="4. Difficulty",
+            subcategory="Predictors of PIEs",
+            labels={"view": "figure", "shows": "AUROC and PIE rate by decile"},
+            caption=f"{REPORT}/pie_predictors.rst",
+        ),
+    log:
+        layout.log_file("summarise_pie_predictors"),
+    benchmark:
+        layout.benchmark_file("summarise_pie_predictors")
+    conda:
+        "../envs/pieflow.yaml"
+    params:
+        cells=cell_keys(PIE_CELLS),
+        models=model_keys(),
+    script:
+        "../workflow/scripts/summarise_pie_predictors.py"
+
+
 rule summarise_findings:
     input:
         accuracy=layout.analysis_file("accuracy.parquet"),
         summary=PIE_SUMMARY,
         null_rate=layout.analysis_file("null_rate.parquet"),
         text=layout.analysis_file("text_comparison.parquet"),
+        predictors=layout.PIE_PREDICTORS,
         paired=cell_files(PIE_CELLS, "paired.parquet"),
         vs_control=vs_control_files("null_rate.parquet"),
     output:

@@ -234,5 +234,7 @@ def get_final_output():
                 "findings.parquet",
             )
         ),
+        layout.PIE_PREDICTORS,
+        layout.PIE_PREDICTOR_DECILES,
         *([layout.analysis_file("training.parquet")] if TRAINED_MODELS else []),
     ]

@@ -25,6 +25,7 @@ from pieflow.analysis.plots.accuracy import plot_accuracy
 from pieflow.analysis.plots.classes import plot_class_accuracy, plot_pie_classes
 from pieflow.analysis.plots.nullrate import plot_null_rate
 from pieflow.analysis.plots.pies import plot_el2n_bins, plot_pie_accuracy, plot_pie_share
+from pieflow.analysis.plots.predictors import plot_pie_predictors
 from pieflow.analysis.plots.text import plot_text_effects
 from pieflow.analysis.tokens import token_counts
 from pieflow.diff.job import diff_cell
@@ -240,8 +241,16 @@ def analysed(results):
         influence=tree.per_model(layout.INFLUENCE), models=tree.models, summary=summary,
         outputs=tree.analysis(table="pie_examples.parquet",
                               table_view="tables/pie_examples.html"), k=3)
+    job.summarise_pie_predictors_job(
+        pies=pies, cells=pie_cells, influence=tree.per_model(layout.INFLUENCE),
+        models=tree.models, summary=summary, outputs=tree.analysis(
+            table="pie_predictors.parquet", table_view="tables/pie_predictors.html",
+            deciles="pie_predictor_deciles.parquet",
+            deciles_view="tables/pie_predictor_deciles.html",
+            figure="figures/pie_predictors.png"))
     tables = tree.analysis(accuracy="accuracy.parquet", summary="pies.parquet",
-                           null_rate="null_rate.parquet", text="text_comparison.parquet")
+                           null_rate="null_rate.parquet", text="text_comparison.parquet",
+                           predictors="pie_predictors.parquet")
     job.summarise_findings_job(
         **tables, paired=tree.cell_files(tree.pie_cells, "paired.parquet"), cells=pie_cells,
         vs_control=tree.vs_control_files(tree.vs_control, "null_rate.parquet"),
@@ -254,7 +263,8 @@ CELL = ["dataset", "model", "method", "sparsity", "split"]
 
 
 FLAGGED_TABLES = ("accuracy", "pies", "el2n_bins", "null_rate", "class_accuracy",
-                  "pie_classes", "text_comparison", "pie_examples", "findings")
+                  "pie_classes", "text_comparison", "pie_examples", "pie_predictors",
+                  "pie_predictor_deciles", "findings")
 
 
 def test_every_table_view_and_figure_is_written(analysed):
@@ -266,11 +276,11 @@ def test_every_table_view_and_figure_is_written(analysed):
         view = (analysed / "tables" / f"{name}.html").read_text()
         assert view.startswith("<!doctype html>") and "<table>" in view
     for figure in ("accuracy", "pie_share", "pie_accuracy", "el2n_loss", "null_rate",
-                   "class_accuracy", "pie_classes", "text_effects"):
+                   "class_accuracy", "pie_classes", "text_effects", "pie_predictors"):
         assert (analysed / "figures" / f"{figure}.png").stat().st_size > 10_000, figure
 
 
-# written figure: the plot function that draws it, its table, the start of its title
+# written figure: the plot function that draws it, its table(s), the start of its title
 FIGURES = {
     "accuracy": (plot_accuracy, "accuracy", "Test accuracy by sparsity"),
     "pie_share": (plot_pie_share, "pies", "PIEs on the test split by sparsity"),
@@ -280,13 +290,16 @@ FIGURES = {
     "class_accuracy": (plot_class_accuracy, "class_accuracy", "Per-class accuracy by"),
     "pie_classes": (plot_pie_classes, "pie_classes", "Which classes become PIEs?"),
     "text_effects": (plot_text_effects, "text_comparison", "Are PIEs longer"),
+    "pie_predictors": (plot_pie_predictors, ("pie_predictors", "pie_predictor_deciles"),
+                       "Which examples become PIEs?"),
 }
 
 
 @pytest.mark.parametrize("name", FIGURES)
 def test_plots_return_the_titled_figure_the_job_writes(analysed, tmp_path, name):
-    plot, table, title = FIGURES[name]
-    figure = plot(pl.read_parquet(analysed / f"{table}.parquet"))
+    plot, tables, title = FIGURES[name]
+    tables = (tables,) if isinstance(tables, str) else tables
+    figure = plot(*(pl.read_parquet(analysed / f"{table}.parquet") for table in tables))
     assert isinstance(figure, Figure)
     assert figure.get_suptitle().startswith(title)
     panels = {ax.get_title().split(" · ")[0] for ax in figure.axes if " · m" in ax.get_title()}
@@ -308,7 +321,7 @@ def test_flagged_cells_are_flagged_in_every_table(analysed, flag):
                 "undertrained": ("tweets", "m", "control", 0)}[flag]
     assert expected in {r[:4] for r in flagged_cells.rows()}
     for name in ("null_rate", "pie_classes", "text_comparison", "pie_examples", "el2n_bins",
-                 "findings"):
+                 "pie_predictors", "pie_predictor_deciles", "findings"):
         table = pl.read_parquet(analysed / f"{name}.parquet")
         flagged = table.filter(pl.col(flag)).select(CELL).unique()
         assert flagged.sort(CELL).equals(
@@ -323,7 +336,7 @@ def test_flagged_cells_are_flagged_in_every_table(analysed, flag):
 
 def test_control_rows_appear_as_method_control(analysed):
     for name in ("accuracy", "pies", "null_rate", "el2n_bins", "class_accuracy",
-                 "pie_classes", "text_comparison", "findings"):
+                 "pie_classes", "text_comparison", "pie_predictors", "findings"):
         table = pl.read_parquet(analysed / f"{name}.parquet")
         control = table.filter(pl.col("method") == "control")
         assert set(control["dataset"]) == set(DATASETS), name
@@ -429,3 +442,45 @@ def test_example_pies_are_pies_with_named_labels(analysed, results):
     test = pl.read_parquet(results(layout.DATA_SPLIT, dataset="tweets", split="test"))
     first = tweets.filter(pl.col("split") == "test").row(0, named=True)
     assert first["text"] == test.filter(pl.col("example_id") == first["example_id"])["text"][0]
+
+
+def test_pie_predictors_rate_every_score_the_influence_files_hold(analysed, results):
+    """The synthetic influence files hold el2n and dense_loss (no GraNd, agreement, …):
+    one row per PIE cell × split × those two scores, none for the others, ten deciles
+    each, and the findings name each row's best predictor."""
+    table = pl.read_parquet(analysed / "pie_predictors.parquet")
+    assert {*CELL, "score", "hard", "source", "auroc", "auroc_low", "auroc_high",
+            "top_decile_pie_share", "base_pie_share", "n_pies", "n_examples"} <= set(
+                table.columns)
+    assert set(table["score"]) == {"el2n", "dense_loss"}
+    assert table.group_by(CELL).len()["len"].to_list() == [2] * (table.height // 2)
+    cells = pl.read_parquet(analysed / "pies.parquet").select(CELL).unique()
+    assert table.select(CELL).unique().sort(CELL).equals(cells.sort(CELL))
+    assert set(table.filter(pl.col("score") == "el2n")["source"]) == {
+        "early checkpoint (EL2N)"}
+    assert (table["hard"] == "high").all()
+    rated = table.filter(pl.col("auroc").is_not_null())
+    assert rated.height and (rated["auroc_low"] <= rated["auroc"]).all()
+    assert (rated["auroc"] <= rated["auroc_high"]).all()
+    summary = pl.read_parquet(analysed / "pies.parquet").select(*CELL, "n_pies", "pie_share")
+    joined = table.join(summary, on=CELL, suffix="_summary")
+    assert (joined["n_pies"] == joined["n_pies_summary"]).all()
+    assert joined["base_pie_share"].to_list() == pytest.approx(joined["pie_share"].to_list())
+    deciles = pl.read_parquet(analysed / "pie_predictor_deciles.parquet")
+    assert deciles.height == 10 * table.height
+    per_row = deciles.group_by([*CELL, "score"]).agg(pl.col("n_examples").sum(),
+                                                     pl.col("n_pies").sum())
+    checked = per_row.join(table, on=[*CELL, "score"], suffix="_table")
+    assert checked["n_examples"].to_list() == pytest.approx(
+        checked["n_examples_table"].cast(pl.Float64).to_list())
+    assert checked["n_pies"].to_list() == pytest.approx(
+        checked["n_pies_table"].cast(pl.Float64).to_list())
+    findings = pl.read_parquet(analysed / "findings.parquet")
+    with_pies = findings.filter(pl.col("n_pies") > 0)
+    assert with_pies["best_predictor"].null_count() == 0
+    assert set(with_pies["best_predictor"]) <= {"el2n", "dense_loss"}
+    best = with_pies.row(0, named=True)
+    assert f"{best['best_predictor']}, AUROC {best['best_predictor_auroc']:.2f}" in (
+        best["finding"])
+    view = (analysed / "tables" / "pie_predictors.html").read_text()
+    assert "Difficulty scores as predictors of PIEs" in view

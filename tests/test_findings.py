@@ -270,3 +270,24 @@ def test_sentence_without_pies_or_null_rate_skips_what_it_cannot_say():
 def test_p_values_are_written_at_a_readable_precision():
     assert [p_value_text(p) for p in (1e-6, 0.0031, 0.0499, 0.5)] == [
         "p < 0.001", "p = 0.003", "p = 0.05", "p = 0.50"]
+
+
+def test_findings_name_the_best_predictor_of_each_row(tables):
+    predictors = frame([
+        {"method": m, "sparsity": s, "score": score, "auroc": a, "auroc_low": low,
+         "auroc_high": high, "top_decile_pie_share": top}
+        for (m, s), rows in zip(CELLS[:2], (
+            (("el2n", 0.62, 0.55, 0.69, 0.3), ("dense_agreement", 0.81, 0.76, 0.86, 0.6)),
+            (("el2n", 0.52, 0.44, 0.60, 0.1), ("dense_loss", 0.49, 0.41, 0.57, 0.1))),
+            strict=True)
+        for score, a, low, high, top in rows])
+    rows = rows_by_method(findings_table(**tables, predictors=predictors))
+    imp, mp_ai, control = rows["imp"], rows["mp-ai"], rows["control"]
+    assert (imp["best_predictor"], imp["best_predictor_auroc"]) == ("dense_agreement", 0.81)
+    assert imp["best_predictor_beats_chance"]
+    assert ("best predictor of its PIEs: dense_agreement, AUROC 0.81 [0.76, 0.86] (the 10 % "
+            "hardest by it: 60 % PIEs vs. 18 % of all)") in imp["finding"]
+    assert mp_ai["best_predictor"] == "el2n" and not mp_ai["best_predictor_beats_chance"]
+    assert ("no difficulty score tells its PIEs apart better than chance (best: el2n, "
+            "AUROC 0.52 [0.44, 0.60])") in mp_ai["finding"]
+    assert control["best_predictor"] is None and "predict" not in control["finding"]

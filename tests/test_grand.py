@@ -86,7 +86,9 @@ def test_influence_grand_is_the_mean_over_seeds_of_each_example_norm(bilstm_spec
     frame.write_parquet(split_path)
     io.write_json(["a", "b", "c"], tmp_path / "classes.json")
     io.write_json({"label_kind": "single"}, tmp_path / "meta.json")
-    pl.DataFrame({"split": ["test"] * frame.height, "example_id": frame["example_id"],
+    pl.DataFrame({"seed": [0] * frame.height, "split": ["test"] * frame.height,
+                  "example_id": frame["example_id"], "label": frame["label"],
+                  "pred": frame["label"], "logits": [[0.0, 0.0, 0.0]] * frame.height,
                   "loss": [0.0] * frame.height}).write_parquet(tmp_path / "dense.parquet")
     seeds, checkpoints, models = [0, 1], [], []
     for seed in seeds:  # two different checkpoints: different initialisations

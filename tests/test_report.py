@@ -25,6 +25,7 @@ FIGURES = {
     "pie_classes.png": "Which classes become PIEs?",
     "text_effects.png": "Text features of PIEs vs. non-PIEs",
     "training_curve.png": "Training curves.",
+    "pie_predictors.png": "Could the dense models alone have told",
 }
 TABLES = {
     "findings.html": "Findings",
@@ -38,8 +39,10 @@ TABLES = {
     "pie_examples.html": "Example PIEs",
     "checks.html": "Data checks",
     "training.html": "Training curves, as a table",
+    "pie_predictors.html": "Difficulty scores as predictors of PIEs",
+    "pie_predictor_deciles.html": "PIE rate by difficulty decile",
 }
-CATEGORIES = ["0. Findings", "1. Accuracy", "2. PIEs", "3. Null rate", "4. Difficulty (EL2N)",
+CATEGORIES = ["0. Findings", "1. Accuracy", "2. PIEs", "3. Null rate", "4. Difficulty",
               "5. Classes", "6. Text", "7. Example PIEs", "8. Data"]
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                   "--no-first-run", "--disable-background-networking",
@@ -103,7 +106,7 @@ def test_report_holds_every_figure_and_table_with_captions(report):
     categories = {entry["job_properties"]["rule"] for entry in results.values()}
     assert {"summarise_accuracy", "summarise_pies", "summarise_null_rate",
             "summarise_classes", "summarise_text", "summarise_pie_examples",
-            "summarise_training"} <= categories
+            "summarise_training", "summarise_pie_predictors"} <= categories
     assert "what pruning does to individual examples" in html
 
 

@@ -35,12 +35,18 @@ def test_results_contract(finished_run):
         assert pies.filter(pl.col("split") == "test").height == 120
         influence = pl.read_parquet(results / model / "influence.parquet")
         assert {"split", "example_id", "el2n", "grand", "forgetting_events",
-                "never_learned", "dense_loss"} <= set(influence.columns)
+                "never_learned", "never_learned_share", "dense_loss", "dense_agreement",
+                "modal_confidence", "choice_margin"} <= set(influence.columns)
         assert influence["el2n"].is_between(0, 2**0.5).all()
         assert (influence["grand"] > 0).all()
         train = influence.filter(pl.col("split") == "train")
         assert train["forgetting_events"].null_count() == 0
         assert influence.filter(pl.col("split") == "test")["never_learned"].null_count() == 120
+        for score in ("dense_agreement", "modal_confidence", "choice_margin"):
+            assert influence[score].null_count() == 0, score
+        assert influence["dense_agreement"].is_between(1 / 3, 1).all()  # 3 seeds
+        pie_rows = pies.join(influence, on=["split", "example_id"])
+        assert (pie_rows["dense_agreement"] - pie_rows["dense_agreement_right"]).abs().max() < 1e-12
     vocab = (results / "bilstm" / "vectors" / "vocab.json").read_text()
     assert '"<unk>"' in vocab  # the BiLSTM read the GloVe file through prepare_vectors
     accuracy = pl.read_parquet(workdir / "results" / "analysis" / "accuracy.parquet")
@@ -57,8 +63,34 @@ def test_results_contract(finished_run):
     assert dense["converged"].null_count() == 2
     assert training.filter(pl.col("method") == "control")["epoch"].to_list() == [2, 3, 4] * 2
     assert training["val_accuracy_mean"].is_between(0, 1).all()
-    for figure in ("accuracy.png", "pie_share.png", "el2n_loss.png", "training_curve.png"):
+    for figure in ("accuracy.png", "pie_share.png", "el2n_loss.png", "training_curve.png",
+                   "pie_predictors.png"):
         assert (workdir / "results" / "analysis" / "figures" / figure).stat().st_size > 10_000
+
+
+def test_pie_predictors(finished_run):
+    """Every registered score of the trained models, per PIE cell × split: forgetting and
+    never-learned on the train split only; AUROCs within [0, 1] around their intervals."""
+    workdir, _ = finished_run
+    analysis = workdir / "results" / "analysis"
+    table = pl.read_parquet(analysis / "pie_predictors.parquet")
+    assert {"dataset", "model", "method", "sparsity", "split", "score", "auroc", "auroc_low",
+            "auroc_high", "top_decile_pie_share", "base_pie_share", "n_pies",
+            "n_examples", "collapsed", "undertrained"} <= set(table.columns)
+    assert table.select("model", "method", "sparsity", "split").unique().height == 2 * 3 * 2
+    per_split = table.group_by("split").agg(pl.col("score").unique())
+    scores = {split: set(found) for split, found in per_split.rows()}
+    everywhere = {"el2n", "grand", "dense_loss", "dense_agreement", "modal_confidence",
+                  "choice_margin"}
+    assert scores["test"] == everywhere
+    assert scores["train"] == everywhere | {"forgetting_events", "never_learned_share"}
+    rated = table.filter(pl.col("auroc").is_not_null())
+    assert rated["auroc"].is_between(0, 1).all()
+    assert (rated["auroc_low"] <= rated["auroc_high"]).all()
+    deciles = pl.read_parquet(analysis / "pie_predictor_deciles.parquet")
+    assert deciles.height == 10 * table.height
+    findings = pl.read_parquet(analysis / "findings.parquet")
+    assert "best_predictor" in findings.columns
 
 
 def test_control_and_findings(finished_run):

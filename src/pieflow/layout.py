@@ -43,6 +43,9 @@ DENSE_SEED_DIR = f"{DENSE_CELL_DIR}/seeds/{{seed}}"
 ANALYSIS = f"{RESULTS}/analysis"
 FIGURES = f"{ANALYSIS}/figures"
 VIEWS = f"{ANALYSIS}/tables"
+# Difficulty scores as predictors of PIEs (rule summarise_pie_predictors)
+PIE_PREDICTORS = f"{ANALYSIS}/pie_predictors.parquet"
+PIE_PREDICTOR_DECILES = f"{ANALYSIS}/pie_predictor_deciles.parquet"
 LOGS = f"{RESULTS}/logs"
 BENCHMARKS = f"{RESULTS}/benchmarks"
 

@@ -20,6 +20,7 @@ import polars as pl
 
 from pieflow.analysis.cells import SORT_KEYS, cell_name
 from pieflow.analysis.flags import warning_flags
+from pieflow.analysis.predictors import best_predictors
 from pieflow.analysis.sentences import finding_sentence
 from pieflow.layout import CONTROL, DENSE
 
@@ -35,13 +36,17 @@ NO_NULL = "no null rate"
 EXTRA_TRAINING = "no PIE effect beyond extra training"
 
 _EXCESS = ("excess_mean", "excess_low", "excess_high")
+_BEST = ("best_predictor", "best_predictor_auroc", "best_predictor_auroc_low",
+         "best_predictor_auroc_high", "best_predictor_top_decile_pie_share",
+         "best_predictor_beats_chance")
 _PAIRED = ("correct_to_wrong", "wrong_to_correct", "mcnemar_p", "kl_mean", "top1_agreement")
 COLUMNS = (
     *SORT_KEYS, "n_seeds", "dense_accuracy", "pruned_accuracy", "accuracy_change",
     "dense_accuracy_std", "n_examples", "n_pies", "pie_share", *_EXCESS, "excess_share_mean",
     "population_size", "null_rate_note", "dense_accuracy_on_pies", "pruned_accuracy_on_pies",
     *(f"control_{c}" for c in _EXCESS), *(f"vs_control_{c}" for c in _EXCESS),
-    "top_el2n_pie_share", "strongest_text_effect", *_PAIRED, "collapsed", "undertrained",
+    "top_el2n_pie_share", "strongest_text_effect", *_BEST, *_PAIRED, "collapsed",
+    "undertrained",
     "small_population", "few_pies", "many_ties", "tie_share", "verdict", "finding",
 )
 
@@ -128,13 +133,16 @@ def _null_rate(null_rate: pl.DataFrame) -> pl.DataFrame:
 
 def findings_table(accuracy: pl.DataFrame, summary: pl.DataFrame, null_rate: pl.DataFrame,
                    text: pl.DataFrame, paired: pl.DataFrame, vs_control: pl.DataFrame,
-                   no_text_datasets: tuple[str, ...] = ()) -> pl.DataFrame:
+                   no_text_datasets: tuple[str, ...] = (),
+                   predictors: pl.DataFrame | None = None) -> pl.DataFrame:
     """One row per cell × split of the PIE summary (pruned cells and controls).
 
     ``paired`` (per-cell ``paired.parquet``) and ``vs_control`` (iterative cells'
     ``vs_control/null_rate.parquet``) are stacked with their cells' keys. Control
     columns stay null for cells without a comparison against the control. Cells of
     ``no_text_datasets`` (imported without texts) say their text analysis was skipped.
+    ``predictors`` (``pie_predictors.parquet``) gives each row its best predictor of PIEs
+    (:func:`pieflow.analysis.predictors.best_predictors`; null without PIEs or scores).
     """
     dense = accuracy.filter(pl.col("method") == DENSE).select(
         "dataset", "model", "split", pl.col("accuracy_mean").alias("dense_accuracy"))
@@ -152,6 +160,8 @@ def findings_table(accuracy: pl.DataFrame, summary: pl.DataFrame, null_rate: pl.
         .join(_control_excess(null_rate), on=["dataset", "model", "split"], how="left")
         .join(_paired(paired), on=SORT_KEYS, how="left")
         .join(strongest_text_effects(text), on=SORT_KEYS, how="left")
+        .join(best_predictors(pl.DataFrame() if predictors is None else predictors),
+              on=SORT_KEYS, how="left")
     )
     iterative = pl.col("_iterative").fill_null(False)
     table = table.with_columns(

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import polars as pl
+import pyarrow.parquet as pq
 
 from pieflow import io
 from pieflow.analysis.accuracy import accuracy_table, cell_metrics
@@ -36,8 +37,15 @@ from pieflow.analysis.plots.accuracy import plot_accuracy
 from pieflow.analysis.plots.classes import plot_class_accuracy, plot_pie_classes
 from pieflow.analysis.plots.nullrate import plot_null_rate
 from pieflow.analysis.plots.pies import plot_el2n_bins, plot_pie_accuracy, plot_pie_share
+from pieflow.analysis.plots.predictors import plot_pie_predictors
 from pieflow.analysis.plots.text import plot_text_effects
 from pieflow.analysis.plots.training import plot_training_curves
+from pieflow.analysis.predictors import (
+    DECILE_SCHEMA,
+    PREDICTOR_CONFIDENCE,
+    PREDICTOR_REPEATS,
+    cell_predictors,
+)
 from pieflow.analysis.text import (
     dataset_text_features,
     text_comparison,
@@ -47,6 +55,7 @@ from pieflow.analysis.text import (
 from pieflow.analysis.tokens import token_counts
 from pieflow.analysis.training import convergence_notes, training_table
 from pieflow.analysis.views import table_view_html
+from pieflow.influence.scores import DIFFICULTY_SCORES, IMPORTED, TRAINED
 from pieflow.labels import LabelKind, label_kind
 
 log = logging.getLogger(__name__)
@@ -86,12 +95,15 @@ def _read_predictions(path: str, kind: LabelKind, extra: Iterable[str] = ()) -> 
     return pl.read_parquet(path, columns=columns)
 
 
+def _columns(path: str) -> list[str]:
+    """The column names of a Parquet file (its schema only)."""
+    return pq.read_schema(path).names
+
+
 def _difficulty_sources(influence: str) -> pl.Series | None:
     """An influence file's ``difficulty_source`` column; None if it has none (trained
     models' files)."""
-    import pyarrow.parquet as pq
-
-    if "difficulty_source" not in pq.read_schema(influence).names:
+    if "difficulty_source" not in _columns(influence):
         return None
     return pl.read_parquet(influence, columns=["difficulty_source"]).get_column(
         "difficulty_source")
@@ -194,6 +206,77 @@ def summarise_null_rate_job(null_rates: Sequence[str], cells: Sequence[Keys], su
            "95 % percentile interval over random seed draws." + (
                f" Without a null rate (note):{said}" if said else ""))
     io.write_figure(plot_null_rate(table), outputs["figure"])
+
+
+# --------------------------------------------------------------------------------------
+# Difficulty scores as predictors of PIEs
+# --------------------------------------------------------------------------------------
+
+
+def _score_sources(influence: str) -> dict[str, tuple[str, str]]:
+    """name → (hard, what it is computed from) of every registered score for the origin
+    of an influence file (imported files say where their ``el2n`` comes from)."""
+    sources = _difficulty_sources(influence)
+    origin = TRAINED if sources is None else IMPORTED
+    found = {}
+    for name, score in DIFFICULTY_SCORES.items():
+        computation = score.computation(origin)
+        if computation is not None:
+            found[name] = (score.hard, difficulty_source(sources) if name == "el2n"
+                           else computation.source)
+    return found
+
+
+def summarise_pie_predictors_job(pies: Sequence[str], cells: Sequence[Keys],
+                                 influence: Sequence[str], models: Sequence[Keys],
+                                 summary: str, outputs: Mapping[str, str]) -> None:
+    """How well each registered difficulty score separates every cell's PIEs from its
+    other examples (AUROC with a bootstrap interval, the PIE share of its hardest decile)
+    and the PIE rate per score decile."""
+    influence_of = _by_model(influence, models)
+    per_model: dict[Model, tuple[pl.DataFrame, dict[str, tuple[str, str]]]] = {}
+    tables, binned = [], []
+    for path, keys in zip(pies, cells, strict=True):
+        model = _model(keys)
+        if model not in per_model:
+            scores = _score_sources(influence_of[model])
+            present = [c for c in scores if c in _columns(influence_of[model])]
+            per_model[model] = (pl.read_parquet(influence_of[model],
+                                                columns=["split", "example_id", *present]),
+                                {name: scores[name] for name in present})
+        table, bins = cell_predictors(pl.read_parquet(path, columns=["split", "example_id",
+                                                                     "is_pie"]),
+                                      *per_model[model], keys)
+        tables.append(with_keys(table, keys))
+        binned.append(with_keys(bins, keys))
+    order = {name: i for i, name in enumerate(DIFFICULTY_SCORES)}
+    rank = pl.col("score").replace_strict(order, default=len(order), return_dtype=pl.Int64)
+    flags = pl.read_parquet(summary)
+    table = with_flags_unless_empty(stack(tables), flags)
+    deciles = with_flags_unless_empty(stack(binned), flags)
+    if table.height:
+        table = table.sort([*SORT_KEYS, rank])
+        deciles = deciles.sort([*SORT_KEYS, rank, "decile"])
+    elif not deciles.columns:
+        deciles = pl.DataFrame(schema=DECILE_SCHEMA)
+    described = "; ".join(f"{name} ({s.hard} = hard): {s.description.rstrip('.')}"
+                          for name, s in DIFFICULTY_SCORES.items())
+    _write(table, outputs, "table", "Difficulty scores as predictors of PIEs",
+           "Per pruned cell, split and difficulty score: AUROC of the score (oriented so "
+           "that higher = harder) for telling PIEs from the other examples — 0.5 is chance, "
+           "1 a perfect separation, ties count half (Mann–Whitney U) — with a "
+           f"{PREDICTOR_CONFIDENCE * 100:.0f} % percentile interval over {PREDICTOR_REPEATS} "
+           "seeded bootstrap resamples of the examples, the share of PIEs among the 10 % "
+           "hardest examples by the score (top_decile_pie_share) against the share among "
+           "all (base_pie_share). A score without values for a cell's examples has no row. "
+           f"Scores: {described}.")
+    _write(deciles, outputs, "deciles", "PIE rate by difficulty decile",
+           "Per pruned cell, split, difficulty score and decile of the score (0 = easiest, "
+           "9 = hardest; each a tenth of the examples, tied scores shared out evenly over "
+           "the deciles they span, so counts can be fractional): examples, PIEs, PIE rate "
+           "and the range of the score in the decile.")
+    io.write_figure(plot_pie_predictors(table, deciles), outputs["figure"])
+    log.info("PIE predictors: %d rows over %d cells", table.height, len(tables))
 
 
 # --------------------------------------------------------------------------------------
@@ -389,18 +472,21 @@ def summarise_findings_job(accuracy: str, summary: str, null_rate: str, text: st
                            vs_control: Sequence[str], vs_control_cells: Sequence[Keys],
                            outputs: Mapping[str, str],
                            compression: Mapping[str, str] | None = None,
-                           no_text_datasets: Sequence[str] = ()) -> None:
+                           no_text_datasets: Sequence[str] = (),
+                           predictors: str | None = None) -> None:
     """One row per cell × split with its verdict and a sentence reading its numbers;
     what was skipped (a null rate, a text analysis) is said on the page.
 
-    Reads the analysis tables, each cell's ``paired.parquet`` (``cells``: pruned cells
-    and controls) and each iterative cell's ``vs_control/null_rate.parquet``
+    Reads the analysis tables (``predictors``: the difficulty scores as predictors of
+    PIEs, for each row's best one), each cell's ``paired.parquet`` (``cells``: pruned
+    cells and controls) and each iterative cell's ``vs_control/null_rate.parquet``
     (``vs_control_cells``), both with their keys from the rule, aligned with the files.
     """
     table = findings_table(
         pl.read_parquet(accuracy), pl.read_parquet(summary), pl.read_parquet(null_rate),
         pl.read_parquet(text), _stacked(paired, cells), _stacked(vs_control, vs_control_cells),
-        no_text_datasets=tuple(no_text_datasets))
+        no_text_datasets=tuple(no_text_datasets),
+        predictors=None if predictors is None else pl.read_parquet(predictors))
     if compression:
         table = with_compression(table, compression)
     _write(table, outputs, "table", "Findings: which cells show a real PIE effect",

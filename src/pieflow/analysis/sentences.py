@@ -2,8 +2,9 @@
 
 A table of thirty numbers per cell hides its one message; the sentence says it in the
 order a reader checks it: how many PIEs, how many beyond seed noise, what pruning does on
-them, what it costs overall, whether the paired test agrees, how much of it the extra
-training of an iterative schedule explains — then every reason to doubt the row. A pure
+them, what it costs overall, whether the paired test agrees, which difficulty score of
+the dense models predicts them, how much of it the extra training of an iterative
+schedule explains — then every reason to doubt the row. A pure
 function of one row (a mapping of the findings columns), so it is tested by hand.
 """
 
@@ -88,11 +89,33 @@ def _clauses(row: Row) -> list[str]:
         clauses.append(f"modal answers {int(row['correct_to_wrong'])} right → wrong, "
                        f"{int(row['wrong_to_correct'])} wrong → right "
                        f"(McNemar {p_value_text(row['mcnemar_p'])})")
+    if (predictor := _predictor(row)) is not None:
+        clauses.append(predictor)
     by_training, vs_control = _interval(row, "control_excess"), _interval(row, "vs_control_excess")
     if by_training or vs_control:
         clauses.append(f"extra training alone gives {by_training or 'n/a'}; against the "
                        f"control (same budget), {vs_control or 'n/a'}")
     return clauses
+
+
+def _predictor(row: Row) -> str | None:
+    """``"best predictor of its PIEs: dense_agreement, AUROC 0.81 [0.78, 0.84] (the 10 %
+    hardest by it: 45 % PIEs vs. 12 % of all)"``, or that no difficulty score beats
+    chance; None without a best predictor (no PIEs, no scores)."""
+    name = row.get("best_predictor")
+    values = [row.get(f"best_predictor_auroc{part}") for part in ("", "_low", "_high")]
+    if _missing(name) or any(_missing(v) for v in values):
+        return None
+    auroc = f"AUROC {values[0]:.2f} [{values[1]:.2f}, {values[2]:.2f}]"
+    pies = "changed answers" if row["method"] == CONTROL else "PIEs"
+    if not row.get("best_predictor_beats_chance"):
+        return (f"no difficulty score tells its {pies} apart better than chance (best: "
+                f"{name}, {auroc})")
+    top = row.get("best_predictor_top_decile_pie_share")
+    share = ("" if _missing(top) or _missing(row.get("pie_share")) else
+             f" (the 10 % hardest by it: {_percent(top, 0)} {pies} vs. "
+             f"{_percent(row['pie_share'], 0)} of all)")
+    return f"best predictor of its {pies}: {name}, {auroc}{share}"
 
 
 def _warnings(row: Row) -> list[str]:

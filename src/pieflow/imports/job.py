@@ -195,9 +195,11 @@ def _multi_hot(labels: pl.Series, num_classes: int) -> pl.Series:
 
 
 def imported_difficulty_job(dense: str, classes: str, meta: str, output: str) -> None:
-    """``influence.parquet`` of an imported model: EL2N-like difficulty from the dense
-    population's final probabilities (no early checkpoint exists), or without them its
-    answers (generated answers: their correctness)."""
+    """``influence.parquet`` of an imported model: every difficulty score registered for
+    imported populations and LLMs, from the dense population's final predictions (no
+    early checkpoint exists): EL2N-like from its final probabilities, or without them its
+    answers (generated answers: their correctness), agreement, modal confidence, choice
+    margin, final loss."""
     kind = label_kind(io.read_json(meta))
     predictions = pl.read_parquet(dense)
     table = final_difficulty(predictions, kind, len(io.read_json(classes)))

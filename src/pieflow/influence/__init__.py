@@ -1,1 +1,2 @@
-"""Influence stage: per-example difficulty (EL2N, GraNd, forgetting, final loss)."""
+"""Influence stage: per-example difficulty scores, a registry (:mod:`.scores`: EL2N,
+GraNd, forgetting, never learned, final loss, agreement, modal confidence, margin)."""
