@@ -66,31 +66,15 @@ def sums_docs(count: int, rng: random.Random, seen: set, task: str = "sums") -> 
 
 
 def write_task(folder: Path, docs: int, task: str = "sums") -> None:
-    """The task's data and YAML (absolute data paths: lm_eval hands them to datasets,
-    which resolves relative ones against the current directory)."""
+    """The task's data and YAML."""
+    from pieflow.predict.lm_eval_runs import multiple_choice_task_yaml
+
     rng, seen = random.Random(20), set()
     for split, count in (("train", 20), ("test", docs)):
         rows = sums_docs(count, rng, seen, task)
         (folder / f"{split}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    (folder / f"{TASK}.yaml").write_text(f"""task: {TASK}
-dataset_path: json
-dataset_kwargs:
-  data_files:
-    train: "{folder / 'train.jsonl'}"
-    test: "{folder / 'test.jsonl'}"
-output_type: multiple_choice
-fewshot_split: train
-test_split: test
-doc_to_text: "Question: {{{{question}}}}\\nAnswer:"
-doc_to_choice: choices
-doc_to_target: label
-metric_list:
-  - metric: acc
-    aggregation: mean
-    higher_is_better: true
-metadata:
-  version: 1.0
-""")
+    (folder / f"{TASK}.yaml").write_text(multiple_choice_task_yaml(
+        TASK, str(folder / "train.jsonl"), str(folder / "test.jsonl")))
 
 
 def load_smollm2(folder: str | None):

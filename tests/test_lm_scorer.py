@@ -36,7 +36,11 @@ from lm_eval.api.registry import get_model  # noqa: E402
 from lm_eval.models.huggingface import HFLM  # noqa: E402
 from lm_eval.tasks import TaskManager  # noqa: E402
 
-from pieflow.predict.lm_eval_runs import fewshot_samples, make_lm  # noqa: E402
+from pieflow.predict.lm_eval_runs import (  # noqa: E402
+    fewshot_samples,
+    make_lm,
+    multiple_choice_task_yaml,
+)
 from pieflow.predict.lm_scorer import PieflowHFLM, context_batches  # noqa: E402
 
 TOLERANCE = 1e-4
@@ -270,25 +274,8 @@ def sums_task(tmp_path_factory):
 def write_sums_task(folder: Path, test_docs, train_docs, name: str = "pieflow_test_sums"):
     for split, docs in (("train", train_docs), ("test", test_docs)):
         (folder / f"{split}.jsonl").write_text("".join(json.dumps(d) + "\n" for d in docs))
-    (folder / f"{name}.yaml").write_text(f"""task: {name}
-dataset_path: json
-dataset_kwargs:
-  data_files:
-    train: "{folder / 'train.jsonl'}"
-    test: "{folder / 'test.jsonl'}"
-output_type: multiple_choice
-fewshot_split: train
-test_split: test
-doc_to_text: "Question: {{{{question}}}}\\nAnswer:"
-doc_to_choice: choices
-doc_to_target: label
-metric_list:
-  - metric: acc
-    aggregation: mean
-    higher_is_better: true
-metadata:
-  version: 1.0
-""")
+    (folder / f"{name}.yaml").write_text(multiple_choice_task_yaml(
+        name, str(folder / "train.jsonl"), str(folder / "test.jsonl")))
     return TaskManager(include_path=str(folder), include_defaults=False), name
 
 

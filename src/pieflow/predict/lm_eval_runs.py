@@ -72,6 +72,32 @@ def fewshot_samples(
     return members
 
 
+def multiple_choice_task_yaml(name: str, train: str, test: str) -> str:
+    """The YAML of a local lm_eval multiple-choice task over JSON-lines files whose rows
+    hold ``question``, ``choices`` and ``label`` (few-shot demonstrations from ``train``).
+    Give absolute paths: lm_eval hands ``data_files`` to ``datasets``, which resolves
+    relative ones against the current directory, not the YAML's folder."""
+    return f"""task: {name}
+dataset_path: json
+dataset_kwargs:
+  data_files:
+    train: "{train}"
+    test: "{test}"
+output_type: multiple_choice
+fewshot_split: train
+test_split: test
+doc_to_text: "Question: {{{{question}}}}\\nAnswer:"
+doc_to_choice: choices
+doc_to_target: label
+metric_list:
+  - metric: acc
+    aggregation: mean
+    higher_is_better: true
+metadata:
+  version: 1.0
+"""
+
+
 def main() -> None:
     """lm_eval's command line, with ``pieflow-hf`` registered (this module imports it)."""
     from lm_eval.__main__ import cli_evaluate

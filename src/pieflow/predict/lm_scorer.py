@@ -43,6 +43,7 @@ writes no files itself: it takes a model object (or whatever ``HFLM`` takes).
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Sequence
 from typing import Any
@@ -237,8 +238,15 @@ def _right_padded(rows: list[list[int]], length: int, device: torch.device) -> t
     return ids.to(device)
 
 
-def _parameters(model: torch.nn.Module) -> set[str]:
-    return set(inspect.signature(model.forward).parameters)
+def _parameters(model: torch.nn.Module) -> frozenset[str]:
+    """The keyword arguments the model's forward takes (read once per model class: the
+    scorer asks on every batch)."""
+    return _forward_parameters(type(model))
+
+
+@functools.cache
+def _forward_parameters(cls: type) -> frozenset[str]:
+    return frozenset(inspect.signature(cls.forward).parameters)
 
 
 def _takes_cache_and_positions(model: torch.nn.Module) -> bool:
