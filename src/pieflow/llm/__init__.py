@@ -1,0 +1,1 @@
+"""Pretrained causal LMs used as they are: loading (GGUF too), compression, export."""
