@@ -361,6 +361,7 @@ rule summarise_findings:
         vs_control_cells=cell_keys(VS_CONTROL_CELLS),
         compression=pieflow_config.compression_kinds(config),
         no_text_datasets=NO_TEXT_DATASETS,
+        null_meanings=llm_spec.null_meaning(config),
     script:
         "../workflow/scripts/summarise_findings.py"
 

@@ -5,6 +5,7 @@ from snakemake.utils import validate
 from pieflow import config as pieflow_config
 from pieflow import layout
 from pieflow.layout import Cell
+from pieflow.llm import spec as llm_spec
 
 # pieflow's check first (one line per problem), then validate() for the defaults.
 pieflow_config.check_config(
@@ -161,6 +162,18 @@ def import_inputs(wildcards):
     return inputs
 
 
+def llm_member_inputs(wildcards):
+    return llm_spec.member_inputs(
+        config, wildcards.dataset, wildcards.model, wildcards.method
+    )
+
+
+def llm_member_params(wildcards):
+    return llm_spec.member_params(
+        config, wildcards.dataset, wildcards.model, wildcards.method
+    )
+
+
 # --------------------------------------------------------------------------------------
 # Over all cells (analysis): paths and the cell keys that go with them, in one order
 # --------------------------------------------------------------------------------------
@@ -237,4 +250,5 @@ def get_final_output():
         layout.PIE_PREDICTORS,
         layout.PIE_PREDICTOR_DECILES,
         *([layout.analysis_file("training.parquet")] if TRAINED_MODELS else []),
+        *llm_spec.export_dirs(config),
     ]

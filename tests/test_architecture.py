@@ -13,7 +13,7 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = SRC / "pieflow"
 STAGES = ("data", "models", "train", "prune", "predict", "diff", "influence", "imports",
-          "analysis")
+          "llm", "analysis")
 # The config's view for the rules and its checks sit above the stages (config_errors, the
 # messages and the schema, is a shared module below them all).
 ABOVE_STAGES = ("config", "config_checks", "compare")

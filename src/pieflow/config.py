@@ -27,7 +27,8 @@ from pieflow.imports.files import locate_samples, table_columns
 from pieflow.imports.spec import ImportSpec
 from pieflow.imports.spec import import_specs as _entries
 from pieflow.layout import CONTROL, DENSE, Cell
-from pieflow.prune.methods import BUILTIN_METHODS, MethodSpec
+from pieflow.llm import spec as llm_spec
+from pieflow.prune.methods import MethodSpec, method_definition
 
 # ConfigError lives in config_errors (light to import) and model_spec in config_checks
 # (its checks need it); pieflow.config.ConfigError and pieflow.config.model_spec are them.
@@ -155,10 +156,7 @@ def inference_params(config: dict[str, Any], dataset: str, model: str) -> dict[s
 
 def method_params(config: dict[str, Any], method: str) -> dict[str, Any]:
     """The full definition of a method, built-in or user-declared, as plain values."""
-    definitions = config.get("method_definitions") or {}
-    if method in definitions:
-        return dict(definitions[method])
-    return BUILTIN_METHODS[method].as_params()
+    return method_definition(config, method)
 
 
 def is_iterative(config: dict[str, Any], method: str) -> bool:
@@ -172,6 +170,10 @@ def compression_kinds(config: dict[str, Any]) -> dict[str, str]:
                for m in spec.get("methods", config["methods"])}
     kinds = {DENSE: "none (dense)", CONTROL: "none (training-budget control)"}
     kinds.update({m: MethodSpec(**method_params(config, m)).compression for m in methods})
+    for llm in llm_spec.llm_specs(config).values():  # pretrained LLMs: after training
+        kinds.update({m: MethodSpec(**method_params(config, m)).compression
+                      for m in llm.methods})
+        kinds.update({m: kinds.get(m, LLM_CHECKPOINT_KIND) for m in llm.checkpoints})
     for spec in import_specs(config):  # a pieflow method's name says its kind
         kinds.update({p.method: kinds.get(p.method, IMPORTED_KIND) for p in spec.compressed})
     return dict(sorted(kinds.items()))
@@ -182,6 +184,7 @@ def compression_kinds(config: dict[str, Any]) -> dict[str, str]:
 # --------------------------------------------------------------------------------------
 
 IMPORTED_KIND = "imported"
+LLM_CHECKPOINT_KIND = "compressed elsewhere"
 
 
 def imported_cells(config: dict[str, Any]) -> tuple[list[Cell], list[Cell]]:
@@ -243,5 +246,7 @@ if __name__ == "__main__":
 
 def import_specs(config: dict[str, Any]) -> list[ImportSpec]:
     """The ``imported`` entries, each lm-eval folder or glob resolved to its samples file
-    (a folder listing while the DAG is built; the config check refuses ambiguity first)."""
-    return _entries(config, locate=locate_samples)
+    (a folder listing while the DAG is built; the config check refuses ambiguity first),
+    then one entry per task × pretrained LLM over its members' samples files
+    (:mod:`pieflow.llm.spec`), which rules/llm.smk writes."""
+    return [*_entries(config, locate=locate_samples), *llm_spec.import_specs(config)]

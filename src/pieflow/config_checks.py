@@ -23,6 +23,7 @@ from typing import Any
 from pieflow.config_errors import did_you_mean
 from pieflow.imports import checks as import_checks
 from pieflow.layout import CONTROL, DENSE
+from pieflow.llm import checks as llm_checks
 from pieflow.prune.methods import BUILTIN_METHODS, MethodSpec, definition_problems
 
 # Keys each dataset source reads (pieflow.data.prepare / pieflow.data.sources); every
@@ -49,7 +50,8 @@ def problems(config: dict[str, Any]) -> list[str]:
     (:func:`pieflow.config.with_grid_defaults`)."""
     found: list[str] = []
     for check in (_method_definitions, _method_lists, _calibrated_methods, _splits,
-                  _datasets, _models, _epochs, import_checks.problems):
+                  _datasets, _models, _epochs, import_checks.problems,
+                  llm_checks.problems):
         found.extend(check(config))
     return found
 
@@ -59,12 +61,14 @@ GRID_KEYS = ("datasets", "models", "methods", "sparsities", "seeds")
 
 def grid_problems(config: dict[str, Any]) -> list[str]:
     """A trained grid needs all its keys; a config without one needs imported
-    predictions."""
+    predictions or pretrained LLMs (which may use ``datasets`` alone, as tasks)."""
     present = [key for key in GRID_KEYS if key in config]
-    if present or not config.get("imported"):
+    if config.get("llms") and present == ["datasets"]:
+        return []
+    if present or not (config.get("imported") or config.get("llms")):
         return [f"top level: missing key {key!r} (a trained grid needs datasets, models, "
                 "methods, sparsities and seeds; a config without one needs imported "
-                "predictions)" for key in GRID_KEYS if key not in present]
+                "predictions or llms)" for key in GRID_KEYS if key not in present]
     return []
 
 

@@ -9,4 +9,5 @@ summarise_findings_job(accuracy=i.accuracy, summary=i.summary, null_rate=i.null_
                        text=i.text, paired=i.paired, cells=p.cells, vs_control=i.vs_control,
                        vs_control_cells=p.vs_control_cells, outputs=dict(snakemake.output),
                        compression=p.compression,
-                       no_text_datasets=p.no_text_datasets, predictors=i.predictors)
+                       no_text_datasets=p.no_text_datasets, predictors=i.predictors,
+                       null_meanings=p.null_meanings)

@@ -14,7 +14,7 @@ description above it); :mod:`pieflow.analysis.job` does the I/O.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import polars as pl
 
@@ -43,7 +43,8 @@ _PAIRED = ("correct_to_wrong", "wrong_to_correct", "mcnemar_p", "kl_mean", "top1
 COLUMNS = (
     *SORT_KEYS, "n_seeds", "dense_accuracy", "pruned_accuracy", "accuracy_change",
     "dense_accuracy_std", "n_examples", "n_pies", "pie_share", *_EXCESS, "excess_share_mean",
-    "population_size", "null_rate_note", "dense_accuracy_on_pies", "pruned_accuracy_on_pies",
+    "population_size", "null_meaning", "null_rate_note", "dense_accuracy_on_pies",
+    "pruned_accuracy_on_pies",
     *(f"control_{c}" for c in _EXCESS), *(f"vs_control_{c}" for c in _EXCESS),
     "top_el2n_pie_share", "strongest_text_effect", *_BEST, *_PAIRED, "collapsed",
     "undertrained",
@@ -134,7 +135,8 @@ def _null_rate(null_rate: pl.DataFrame) -> pl.DataFrame:
 def findings_table(accuracy: pl.DataFrame, summary: pl.DataFrame, null_rate: pl.DataFrame,
                    text: pl.DataFrame, paired: pl.DataFrame, vs_control: pl.DataFrame,
                    no_text_datasets: tuple[str, ...] = (),
-                   predictors: pl.DataFrame | None = None) -> pl.DataFrame:
+                   predictors: pl.DataFrame | None = None,
+                   null_meanings: Mapping[str, str] | None = None) -> pl.DataFrame:
     """One row per cell × split of the PIE summary (pruned cells and controls).
 
     ``paired`` (per-cell ``paired.parquet``) and ``vs_control`` (iterative cells'
@@ -143,6 +145,9 @@ def findings_table(accuracy: pl.DataFrame, summary: pl.DataFrame, null_rate: pl.
     ``no_text_datasets`` (imported without texts) say their text analysis was skipped.
     ``predictors`` (``pie_predictors.parquet``) gives each row its best predictor of PIEs
     (:func:`pieflow.analysis.predictors.best_predictors`; null without PIEs or scores).
+    ``null_meanings``: model → what its dense-vs-dense null varies where that is not
+    training seeds (a pretrained LLM: "changing the few-shot examples"), said in
+    ``null_meaning`` and the sentence; null for trained and imported models.
     """
     dense = accuracy.filter(pl.col("method") == DENSE).select(
         "dataset", "model", "split", pl.col("accuracy_mean").alias("dense_accuracy"))
@@ -172,6 +177,8 @@ def findings_table(accuracy: pl.DataFrame, summary: pl.DataFrame, null_rate: pl.
         pl.when(pl.col("dataset").is_in(list(no_text_datasets))).then(pl.lit(NO_TEXTS))
         .otherwise(pl.col("strongest_text_effect").fill_null("none"))
         .alias("strongest_text_effect"),
+        pl.col("model").replace_strict(dict(null_meanings or {}), default=None,
+                                       return_dtype=pl.String).alias("null_meaning"),
     ).with_columns(*warning_flags(), verdict_expr())
     sentences = pl.Series("finding", [finding_sentence(row) for row in
                                       table.iter_rows(named=True)], dtype=pl.String)

@@ -473,7 +473,8 @@ def summarise_findings_job(accuracy: str, summary: str, null_rate: str, text: st
                            outputs: Mapping[str, str],
                            compression: Mapping[str, str] | None = None,
                            no_text_datasets: Sequence[str] = (),
-                           predictors: str | None = None) -> None:
+                           predictors: str | None = None,
+                           null_meanings: Mapping[str, str] | None = None) -> None:
     """One row per cell × split with its verdict and a sentence reading its numbers;
     what was skipped (a null rate, a text analysis) is said on the page.
 
@@ -486,7 +487,8 @@ def summarise_findings_job(accuracy: str, summary: str, null_rate: str, text: st
         pl.read_parquet(accuracy), pl.read_parquet(summary), pl.read_parquet(null_rate),
         pl.read_parquet(text), _stacked(paired, cells), _stacked(vs_control, vs_control_cells),
         no_text_datasets=tuple(no_text_datasets),
-        predictors=None if predictors is None else pl.read_parquet(predictors))
+        predictors=None if predictors is None else pl.read_parquet(predictors),
+        null_meanings=null_meanings)
     if compression:
         table = with_compression(table, compression)
     _write(table, outputs, "table", "Findings: which cells show a real PIE effect",

@@ -74,7 +74,9 @@ def _clauses(row: Row) -> list[str]:
     head = f"{_subject(row)}: {_pies(row)} ({_percent(row['pie_share'])})"
     excess = _interval(row, "excess")
     note = row.get("null_rate_note")
-    head += (f", {excess} beyond the dense-vs-dense null" if excess
+    meaning = row.get("null_meaning")
+    null = f"what {meaning} does" if meaning else "the dense-vs-dense null"
+    head += (f", {excess} beyond {null}" if excess
              else f", {note}" if note else ", no null rate to compare with")
     clauses = [head]
     on_pies = (row.get("pruned_accuracy_on_pies"), row.get("dense_accuracy_on_pies"))

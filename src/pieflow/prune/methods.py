@@ -258,3 +258,12 @@ BUILTIN_METHODS: dict[str, MethodSpec] = {
     "int4-g128-gptq": MethodSpec(NO_PRUNING, "post_training",
                                  quantize=QuantizeSpec(**_INT4, scheme="gptq")),
 }
+
+
+def method_definition(config: Mapping[str, Any], method: str) -> dict[str, Any]:
+    """The full definition of ``method`` as plain values: the config's
+    ``method_definitions.<method>``, else the built-in one."""
+    definitions = config.get("method_definitions") or {}
+    if method in definitions:
+        return dict(definitions[method])
+    return BUILTIN_METHODS[method].as_params()
