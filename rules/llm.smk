@@ -27,7 +27,9 @@ rule convert_llm:
         pretrained=lambda wildcards: llm_spec.llm_specs(config)[
             wildcards.model
         ].pretrained,
-        gguf_file=lambda wildcards: llm_spec.llm_specs(config)[wildcards.model].gguf_file,
+        gguf_file=lambda wildcards: llm_spec.llm_specs(config)[
+            wildcards.model
+        ].gguf_file,
     script:
         "../workflow/scripts/convert_llm.py"
 
@@ -40,7 +42,9 @@ rule evaluate_llm:
         results=layout.seed_file(llm_spec.LM_EVAL_RESULTS),
         compression=layout.seed_file(llm_spec.COMPRESSION),
     log:
-        layout.log_file("evaluate_llm", "dataset", "model", "method", "sparsity", "seed"),
+        layout.log_file(
+            "evaluate_llm", "dataset", "model", "method", "sparsity", "seed"
+        ),
     benchmark:
         layout.benchmark_file(
             "evaluate_llm", "dataset", "model", "method", "sparsity", "seed"

@@ -233,9 +233,7 @@ def lay_out_clone(folder: Path) -> None:
     for name in LINKED:
         (folder / name).symlink_to(REPO / name)
     shutil.copy(REPO / "config.yaml", folder / "config.yaml")
-    (folder / "config").mkdir()
-    for path in (REPO / "config").iterdir():
-        shutil.copy(path, folder / "config" / path.name)
+    shutil.copytree(REPO / "config", folder / "config")  # config/llm/: the recipe's task
     write_wrappers(folder)
 
 
